@@ -17,6 +17,7 @@ public sealed class Pop3Client : IAsyncDisposable
     private static readonly byte[] s_crlf = "\r\n"u8.ToArray();
 
     private readonly Pop3ClientOptions _options;
+    private readonly Stream? _injectedTransport;
     private Pop3Connection? _connection;
     private Pop3MessageStream? _openStream;
     private Pop3Capabilities _capabilities = Pop3Capabilities.Empty;
@@ -28,6 +29,13 @@ public sealed class Pop3Client : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
+    }
+
+    /// <summary>For tests: a client that talks over the given stream instead of a socket.</summary>
+    internal Pop3Client(Pop3ClientOptions options, Stream transport)
+        : this(options)
+    {
+        _injectedTransport = transport;
     }
 
     /// <summary>The session state.</summary>
@@ -63,7 +71,7 @@ public sealed class Pop3Client : IAsyncDisposable
             throw new InvalidOperationException("The client is already connected; use a new client for a new session.");
         }
 
-        _connection = new Pop3Connection(_options);
+        _connection = new Pop3Connection(_options, _injectedTransport);
         await _connection.ConnectAsync(cancellationToken).ConfigureAwait(false);
 
         using (var op = _connection.Begin(cancellationToken))

@@ -21,8 +21,11 @@ internal sealed class Pop3Connection : IAsyncDisposable
     private int _end;
     private Exception? _breakReason;
 
-    public Pop3Connection(Pop3ClientOptions options)
+    private readonly Stream? _injected;
+
+    public Pop3Connection(Pop3ClientOptions options, Stream? injectedTransport = null)
     {
+        _injected = injectedTransport;
         _options = options;
         _buffer = new byte[Math.Max(options.ReceiveBufferSize, options.MaxLineLength + 16)];
         _sessionCts = new CancellationTokenSource(options.SessionTimeout);
@@ -48,6 +51,13 @@ internal sealed class Pop3Connection : IAsyncDisposable
     {
         var host = _options.Host;
         var port = _options.EffectivePort;
+        if (_injected is not null)
+        {
+            // Tests replay recorded dialogs through a stream that returns as few bytes per read as they choose.
+            _stream = _injected;
+            return;
+        }
+
         using var op = Begin(cancellationToken);
         try
         {
