@@ -1,7 +1,7 @@
 namespace Pop3Ingest.Pop3;
 
 /// <summary>Where and how to connect. Immutable once the client is created.</summary>
-public sealed class Pop3ClientOptions
+public sealed record Pop3ClientOptions
 {
     /// <summary>Host name or address of the server.</summary>
     public required string Host { get; init; }

@@ -44,8 +44,11 @@ internal sealed class Pop3Connection : IAsyncDisposable
 
     public int BufferedCount => _end - _start;
 
-    /// <summary>True when data is waiting that no command asked for yet.</summary>
-    public bool HasUnexpectedData => _end > _start || (_socket is { } s && SafeAvailable(s) > 0);
+    /// <summary>
+    /// True when data is waiting that no command asked for yet. Under TLS the socket may hold protocol records
+    /// (session tickets) that are not data, so only the plain socket is asked.
+    /// </summary>
+    public bool HasUnexpectedData => _end > _start || (!IsEncrypted && _socket is { } s && SafeAvailable(s) > 0);
 
     public async Task ConnectAsync(CancellationToken cancellationToken)
     {

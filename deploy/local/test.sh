@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs every test of Pop3Ingest, integration tests included, on a fresh Debian 12 machine with the .NET 10 SDK:
+# installs the servers the tests start (Debian packages), restores, builds, runs, and ends with "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+bash deploy/local/install-test-deps.sh
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+dotnet restore Pop3Ingest.sln
+dotnet build Pop3Ingest.sln -c Release --no-restore -nologo -v quiet
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+set +e
+dotnet test Pop3Ingest.sln -c Release --no-build --nologo --logger trx --results-directory "$results" -- RunConfiguration.TreatNoTestsAsError=false
+status=$?
+set -e
+
+passed=0; failed=0; skipped=0; files=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  files=$((files + 1))
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  attr() { echo "$counters" | grep -o "$1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
+  total=$(attr total); executed=$(attr executed)
+  passed=$((passed + $(attr passed)))
+  failed=$((failed + $(attr failed) + $(attr error) + $(attr timeout) + $(attr aborted)))
+  skipped=$((skipped + total - executed))
+done
+
+if [ "$files" -eq 0 ]; then
+  echo "no test results were written" >&2
+  status=1
+fi
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -1,0 +1,71 @@
+using Microsoft.Extensions.Logging;
+
+namespace Pop3Ingest.Ingestion.Diagnostics;
+
+/// <summary>The log catalogue of the ingestion pipeline (3xxx) and the stores (4xxx), and the POP3 wire trace (1xxx).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1001, LogLevel.Trace, "{Account} C: {Line}")]
+    public static partial void WireSent(ILogger logger, string account, string line);
+
+    [LoggerMessage(1002, LogLevel.Trace, "{Account} S: {Line}")]
+    public static partial void WireReceived(ILogger logger, string account, string line);
+
+    [LoggerMessage(3001, LogLevel.Information, "{Account}: run started")]
+    public static partial void RunStarted(ILogger logger, string account);
+
+    [LoggerMessage(3002, LogLevel.Information,
+        "{Account}: {Messages} stored, {Bytes} bytes in {ElapsedMs} ms ({Rate} msg/s); {Deleted} deleted, {Waiting} waiting, {Failed} failed, {Quarantined} quarantined, {Oversize} oversize, {Duplicates} duplicate UIDLs")]
+    public static partial void RunFinished(ILogger logger, string account, int messages, long bytes, long elapsedMs, double rate, int deleted, int waiting, int failed, int quarantined, int oversize, int duplicates);
+
+    [LoggerMessage(3003, LogLevel.Warning, "{Account}: the maildrop is busy ({Code}): {Reason}; this run ends here and the next one tries again")]
+    public static partial void MaildropBusy(ILogger logger, string account, string code, string reason);
+
+    [LoggerMessage(3004, LogLevel.Error, "{Account}: run failed ({Kind}): {Reason}")]
+    public static partial void RunFailed(ILogger logger, string account, string kind, string reason);
+
+    [LoggerMessage(3005, LogLevel.Warning, "{Account}: message {Uidl} failed (attempt {Attempts}): {Reason}")]
+    public static partial void MessageFailed(ILogger logger, string account, string uidl, int attempts, string reason);
+
+    [LoggerMessage(3006, LogLevel.Error, "{Account}: message {Uidl} quarantined after {Attempts} failed attempts; it stays on the server: {Reason}")]
+    public static partial void MessageQuarantined(ILogger logger, string account, string uidl, int attempts, string reason);
+
+    [LoggerMessage(3007, LogLevel.Warning, "{Account}: UIDL {Uidl} is listed more than once; those messages are skipped (neither stored nor deleted)")]
+    public static partial void DuplicateUidl(ILogger logger, string account, string uidl);
+
+    [LoggerMessage(3008, LogLevel.Warning, "{Account}: message {Uidl} has {Bytes} bytes, more than MaxMessageBytes; it stays on the server (Oversize)")]
+    public static partial void MessageOversize(ILogger logger, string account, string uidl, long bytes);
+
+    [LoggerMessage(3009, LogLevel.Warning, "{Account}: QUIT was refused ({Reason}); no deletion was committed, {Count} messages will be deleted next run")]
+    public static partial void QuitRefused(ILogger logger, string account, string reason, int count);
+
+    [LoggerMessage(3010, LogLevel.Warning, "{Account}: {BlobName} already existed; the stored copy is kept (sha256 {Sha256}); the new download differs ({NewSha256})")]
+    public static partial void ExistingBlobDiffers(ILogger logger, string account, string blobName, string sha256, string newSha256);
+
+    [LoggerMessage(3011, LogLevel.Information, "{Account}: {BlobName} already existed and matches; recorded as stored")]
+    public static partial void ExistingBlobKept(ILogger logger, string account, string blobName);
+
+    [LoggerMessage(3012, LogLevel.Warning, "{Account}: DELE of {Uidl} refused: {Reason}")]
+    public static partial void DeleteRefused(ILogger logger, string account, string uidl, string reason);
+
+    [LoggerMessage(3013, LogLevel.Debug, "{Account}: stored {Uidl} as {BlobName} ({Bytes} bytes)")]
+    public static partial void MessageStored(ILogger logger, string account, string uidl, string blobName, long bytes);
+
+    [LoggerMessage(3014, LogLevel.Information, "{Account}: {Count} vanished messages marked deleted")]
+    public static partial void Vanished(ILogger logger, string account, int count);
+
+    [LoggerMessage(3015, LogLevel.Warning, "{Account}: limits reached ({Limit}); {Count} messages wait for the next run")]
+    public static partial void LimitReached(ILogger logger, string account, string limit, int count);
+
+    [LoggerMessage(3016, LogLevel.Information, "{Account}: pruned {Count} deleted ledger rows")]
+    public static partial void Pruned(ILogger logger, string account, int count);
+
+    [LoggerMessage(3017, LogLevel.Warning, "{Account}: the session was interrupted by shutdown; committed work is kept")]
+    public static partial void RunCancelled(ILogger logger, string account);
+
+    [LoggerMessage(4001, LogLevel.Error, "{Account}: the store failed for {Uidl}: {Reason}")]
+    public static partial void StoreFailed(ILogger logger, string account, string uidl, string reason);
+
+    [LoggerMessage(4002, LogLevel.Error, "{Account}: the queue failed for {Uidl}: {Reason}; the message stays on the server and is announced next run")]
+    public static partial void NotifyFailed(ILogger logger, string account, string uidl, string reason);
+}

@@ -1,0 +1,237 @@
+using System.Data;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace Pop3Ingest.Ingestion.Ledger.Sqlite;
+
+/// <summary>
+/// The embedded ledger: SQLite in WAL mode with synchronous=FULL, so a committed transaction survives a crash
+/// of the process and of the machine. Versioned migration scripts are embedded and tracked in user_version.
+/// </summary>
+internal sealed class SqliteLedger : ILedger
+{
+    private const string Terminal = "('Seeded','Oversize','Quarantined')";
+    private readonly string _connectionString;
+
+    public SqliteLedger(string connectionString)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString)
+        {
+            Pooling = true,
+            DefaultTimeout = 30,
+        };
+        if (builder.DataSource is { Length: > 0 } path && !path.Equals(":memory:", StringComparison.Ordinal) && builder.Mode != SqliteOpenMode.Memory)
+        {
+            var folder = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (folder is not null)
+            {
+                Directory.CreateDirectory(folder);
+            }
+        }
+
+        _connectionString = builder.ToString();
+    }
+
+    public static IReadOnlyList<(int Version, string Sql)> Migrations { get; } = LoadMigrations();
+
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await connection.ExecuteAsync(new CommandDefinition("PRAGMA journal_mode=WAL;", cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var current = await connection.ExecuteScalarAsync<long>(new CommandDefinition("PRAGMA user_version;", cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var latest = Migrations[^1].Version;
+        if (current > latest)
+        {
+            throw new LedgerSchemaException(
+                $"The ledger database has schema version {current}, newer than this program knows ({latest}). " +
+                "Upgrade Pop3Ingest, or point Ledger:ConnectionString at another database.");
+        }
+
+        foreach (var (version, sql) in Migrations.Where(m => m.Version > current))
+        {
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await connection.ExecuteAsync(new CommandDefinition(sql, transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await connection.ExecuteAsync(new CommandDefinition($"PRAGMA user_version = {version};", transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT count(*) FROM messages WHERE 0;", cancellationToken: cancellationToken)).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<LedgerRow>> GetAccountAsync(string account, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var records = await connection.QueryAsync<LedgerRecord>(new CommandDefinition(
+            $"SELECT {LedgerRecord.Columns} FROM messages WHERE account = @account;", new { account }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return records.Select(r => r.ToRow()).ToList();
+    }
+
+    public async Task InsertAsync(IReadOnlyCollection<LedgerRow> rows, CancellationToken cancellationToken)
+    {
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var sql = $"INSERT INTO messages ({LedgerRecord.Columns}) VALUES (@account, @uidl, @blob_name, @state, @first_seen, @size, @sha256, @attempts, @last_error, @stored_at, @notified_at, @deleted_at, @updated_at) ON CONFLICT (account, uidl) DO NOTHING;";
+        foreach (var row in rows)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(sql, LedgerRecord.Parameters(row), transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task MarkStoredAsync(string account, IReadOnlyCollection<StoredMessage> messages, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        if (messages.Count == 0)
+        {
+            return;
+        }
+
+        var now = at.ToUnixTimeMilliseconds();
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var message in messages)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE messages SET state = 'Stored', size = @size, sha256 = @sha256, stored_at = @now, updated_at = @now, last_error = NULL " +
+                "WHERE account = @account AND uidl = @uidl AND state = 'Pending';",
+                new { account, uidl = message.Uidl, size = message.Size, sha256 = message.Sha256, now }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task MarkNotifiedAsync(string account, IReadOnlyCollection<string> uidls, DateTimeOffset at, CancellationToken cancellationToken) =>
+        UpdateManyAsync(
+            "UPDATE messages SET state = 'Notified', notified_at = @now, updated_at = @now WHERE account = @account AND uidl = @uidl AND state = 'Stored';",
+            account, uidls, at, cancellationToken);
+
+    public Task MarkDeletedAsync(string account, IReadOnlyCollection<string> uidls, DateTimeOffset at, CancellationToken cancellationToken) =>
+        UpdateManyAsync(
+            $"UPDATE messages SET state = 'Deleted', deleted_at = @now, updated_at = @now WHERE account = @account AND uidl = @uidl AND state NOT IN {Terminal} AND state <> 'Deleted';",
+            account, uidls, at, cancellationToken);
+
+    public Task ForgetAsync(string account, IReadOnlyCollection<string> uidls, CancellationToken cancellationToken) =>
+        UpdateManyAsync(
+            $"DELETE FROM messages WHERE account = @account AND uidl = @uidl AND state IN {Terminal};",
+            account, uidls, DateTimeOffset.UtcNow, cancellationToken);
+
+    public async Task<LedgerState> RecordFailureAsync(string account, string uidl, string error, int maxAttempts, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var state = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+            "UPDATE messages SET attempts = attempts + 1, last_error = @error, updated_at = @now, " +
+            "state = CASE WHEN attempts + 1 >= @maxAttempts THEN 'Quarantined' ELSE state END " +
+            "WHERE account = @account AND uidl = @uidl AND state = 'Pending' RETURNING state;",
+            new { account, uidl, error = Truncate(error), maxAttempts, now = at.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return state is null ? LedgerState.Pending : Enum.Parse<LedgerState>(state);
+    }
+
+    public async Task<bool> ReleaseAsync(string account, string uidl, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var changed = await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE messages SET state = 'Pending', attempts = 0, updated_at = @now WHERE account = @account AND uidl = @uidl AND state = 'Quarantined';",
+            new { account, uidl, now = at.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return changed > 0;
+    }
+
+    public async Task<int> PruneAsync(DateTimeOffset deletedBefore, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM messages WHERE state = 'Deleted' AND deleted_at < @cutoff;",
+            new { cutoff = deletedBefore.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+    }
+
+    public async IAsyncEnumerable<LedgerRow> ReadAllAsync(string? account, LedgerState? state, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var sql = $"SELECT {LedgerRecord.Columns} FROM messages WHERE (@account IS NULL OR account = @account) AND (@state IS NULL OR state = @state) ORDER BY account, first_seen, uidl;";
+        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
+            sql, new { account, state = state?.ToString() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var parser = reader.GetRowParser<LedgerRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return parser(reader).ToRow();
+        }
+    }
+
+    public async Task<IReadOnlyList<LedgerCount>> CountAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<(string Account, string State, long Count)>(new CommandDefinition(
+            "SELECT account, state, count(*) FROM messages GROUP BY account, state;", cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return rows.Select(r => new LedgerCount(r.Account, Enum.Parse<LedgerState>(r.State), r.Count)).ToList();
+    }
+
+    private async Task UpdateManyAsync(string sql, string account, IReadOnlyCollection<string> uidls, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        if (uidls.Count == 0)
+        {
+            return;
+        }
+
+        var now = at.ToUnixTimeMilliseconds();
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var uidl in uidls)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(sql, new { account, uidl, now }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+
+            // Per connection: FULL makes each commit durable in WAL mode; the busy timeout lets a second process wait.
+            await connection.ExecuteAsync(new CommandDefinition("PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;", cancellationToken: cancellationToken)).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static string Truncate(string error) => error.Length <= 2000 ? error : error[..2000];
+
+    private static List<(int Version, string Sql)> LoadMigrations()
+    {
+        var assembly = typeof(SqliteLedger).Assembly;
+        const string prefix = "Pop3Ingest.Ingestion.Ledger.Sqlite.Migrations.";
+        var list = new List<(int, string)>();
+        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            var file = name[prefix.Length..];
+            var version = int.Parse(file.AsSpan(0, 4), provider: System.Globalization.CultureInfo.InvariantCulture);
+            using var stream = assembly.GetManifestResourceStream(name)!;
+            using var reader = new StreamReader(stream);
+            list.Add((version, reader.ReadToEnd()));
+        }
+
+        if (list.Count == 0)
+        {
+            throw new InvalidOperationException("No ledger migrations are embedded.");
+        }
+
+        return list;
+    }
+}

@@ -1,0 +1,50 @@
+using Microsoft.Extensions.Logging;
+using Pop3Ingest.Ingestion.Ledger;
+using Pop3Ingest.Ingestion.Notifications;
+using Pop3Ingest.Ingestion.Storage;
+using Pop3Ingest.Pop3;
+
+namespace Pop3Ingest.Ingestion.Pipeline;
+
+/// <summary>
+/// Runs one ingestion of one account (ARCHITECTURE.md §4). Safe to call for different accounts in parallel;
+/// the caller makes sure one account never runs twice at once.
+/// </summary>
+public sealed class IngestionRunner
+{
+    private readonly ILedger _ledger;
+    private readonly IMessageStore _store;
+    private readonly INotifier? _notifier;
+    private readonly IngestionOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public IngestionRunner(ILedger ledger, IMessageStore store, INotifier? notifier, IngestionOptions options, TimeProvider time, ILogger<IngestionRunner> logger)
+    {
+        _ledger = ledger;
+        _store = store;
+        _notifier = notifier;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Observes runs (metrics, status page); called once per finished run.</summary>
+    public event Action<RunResult>? RunCompleted;
+
+    /// <summary>
+    /// Runs the account. <paramref name="stopping"/> asks the run to stop taking new messages: the current message
+    /// is finished or cleanly abandoned, committed work is deleted with QUIT, and I/O is cut off
+    /// <see cref="IngestionOptions"/>-independent grace later (<paramref name="abortGrace"/>).
+    /// </summary>
+    public async Task<RunResult> RunAsync(AccountSettings account, CancellationToken stopping, TimeSpan? abortGrace = null)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        using var hard = new CancellationTokenSource();
+        await using var registration = stopping.Register(() => hard.CancelAfter(abortGrace ?? TimeSpan.FromSeconds(15))).ConfigureAwait(false);
+        var run = new IngestionRun(account, _ledger, _store, _notifier, _options, _time, _logger, stopping, hard.Token);
+        var result = await run.ExecuteAsync().ConfigureAwait(false);
+        RunCompleted?.Invoke(result);
+        return result;
+    }
+}

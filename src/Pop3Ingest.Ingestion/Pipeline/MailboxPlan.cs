@@ -1,0 +1,186 @@
+using Pop3Ingest.Ingestion.Ledger;
+using Pop3Ingest.Ingestion.Storage;
+using Pop3Ingest.Pop3;
+
+namespace Pop3Ingest.Ingestion.Pipeline;
+
+/// <summary>A message to download: its number in this session and the ledger row it will move.</summary>
+internal sealed record FetchItem(int Number, string Uidl, long Size, string BlobName, DateTimeOffset FirstSeen, bool IsNew);
+
+/// <summary>A stored message that is on the server now, for notification or deletion.</summary>
+internal sealed record ServerItem(int Number, LedgerRow Row);
+
+/// <summary>
+/// What a run will do, worked out from the server's listing and the ledger alone (no I/O), so that it can be
+/// tested on its own and measured (100,000 messages in well under half a second).
+/// </summary>
+internal sealed class MailboxPlan
+{
+    public List<FetchItem> Fetch { get; } = [];
+
+    public List<ServerItem> Notify { get; } = [];
+
+    public List<ServerItem> Delete { get; } = [];
+
+    public List<LedgerRow> NewOversize { get; } = [];
+
+    public List<string> Vanished { get; } = [];
+
+    public List<string> VanishedTerminal { get; } = [];
+
+    public HashSet<string> Duplicates { get; } = new(StringComparer.Ordinal);
+
+    public int Deferred { get; set; }
+
+    public string? DeferredBy { get; set; }
+
+    public int Waiting { get; set; }
+
+    public int Quarantined { get; set; }
+
+    public int Oversize { get; set; }
+
+    public int Listed { get; set; }
+
+    public static MailboxPlan Create(
+        AccountSettings account,
+        IReadOnlyList<Pop3UidlEntry> uidls,
+        IReadOnlyList<Pop3ListEntry> sizes,
+        IReadOnlyList<LedgerRow> rows,
+        bool hasNotifier,
+        DateTimeOffset now)
+    {
+        var plan = new MailboxPlan { Listed = uidls.Count };
+        var sizeOf = new Dictionary<int, long>(sizes.Count);
+        foreach (var entry in sizes)
+        {
+            sizeOf[entry.Number] = entry.Size;
+        }
+
+        var seen = new Dictionary<string, int>(uidls.Count, StringComparer.Ordinal);
+        var numbers = new HashSet<int>(uidls.Count);
+        foreach (var entry in uidls)
+        {
+            // A number listed twice is as ambiguous as a UIDL listed twice: neither can be trusted.
+            if (!numbers.Add(entry.Number) || !seen.TryAdd(entry.Uid, entry.Number))
+            {
+                plan.Duplicates.Add(entry.Uid);
+            }
+        }
+
+        var rowOf = new Dictionary<string, LedgerRow>(rows.Count, StringComparer.Ordinal);
+        foreach (var row in rows)
+        {
+            rowOf[row.Uidl] = row;
+        }
+
+        var fetchCount = 0;
+        long fetchBytes = 0;
+        foreach (var entry in uidls)
+        {
+            if (plan.Duplicates.Contains(entry.Uid))
+            {
+                continue;
+            }
+
+            var size = sizeOf.TryGetValue(entry.Number, out var s) ? s : 0;
+            if (!rowOf.TryGetValue(entry.Uid, out var row))
+            {
+                if (account.MaxMessageBytes > 0 && size > account.MaxMessageBytes)
+                {
+                    plan.Oversize++;
+                    plan.NewOversize.Add(new LedgerRow
+                    {
+                        Account = account.Name,
+                        Uidl = entry.Uid,
+                        BlobName = BlobNaming.BlobNameOf(account.Name, entry.Uid, now),
+                        State = LedgerState.Oversize,
+                        FirstSeen = now,
+                        Size = size,
+                        UpdatedAt = now,
+                        LastError = $"LIST size {size} exceeds MaxMessageBytes {account.MaxMessageBytes}",
+                    });
+                    continue;
+                }
+
+                AddFetch(new FetchItem(entry.Number, entry.Uid, size, BlobNaming.BlobNameOf(account.Name, entry.Uid, now), now, IsNew: true));
+                continue;
+            }
+
+            switch (row.State)
+            {
+                case LedgerState.Pending:
+                    AddFetch(new FetchItem(entry.Number, entry.Uid, size, row.BlobName, row.FirstSeen, IsNew: false));
+                    break;
+                case LedgerState.Stored when hasNotifier:
+                    plan.Notify.Add(new ServerItem(entry.Number, row));
+                    break;
+                case LedgerState.Stored:
+                case LedgerState.Notified:
+                case LedgerState.Deleted:
+                    if (MayDelete(account, row, now))
+                    {
+                        plan.Delete.Add(new ServerItem(entry.Number, row));
+                    }
+                    else
+                    {
+                        plan.Waiting++;
+                    }
+
+                    break;
+                case LedgerState.Quarantined:
+                    plan.Quarantined++;
+                    break;
+                case LedgerState.Oversize:
+                    plan.Oversize++;
+                    break;
+                case LedgerState.Seeded:
+                    plan.Waiting++;
+                    break;
+            }
+        }
+
+        foreach (var row in rows)
+        {
+            if (seen.ContainsKey(row.Uidl) || row.State == LedgerState.Deleted)
+            {
+                continue;
+            }
+
+            if (row.State is LedgerState.Seeded or LedgerState.Oversize or LedgerState.Quarantined)
+            {
+                plan.VanishedTerminal.Add(row.Uidl);
+            }
+            else
+            {
+                plan.Vanished.Add(row.Uidl);
+            }
+        }
+
+        return plan;
+
+        void AddFetch(FetchItem item)
+        {
+            var overCount = account.MaxMessagesPerRun > 0 && fetchCount >= account.MaxMessagesPerRun;
+            var overBytes = account.MaxBytesPerRun > 0 && fetchCount > 0 && fetchBytes + item.Size > account.MaxBytesPerRun;
+            if (overCount || overBytes)
+            {
+                plan.Deferred++;
+                plan.DeferredBy ??= overCount ? $"MaxMessagesPerRun {account.MaxMessagesPerRun}" : $"MaxBytesPerRun {account.MaxBytesPerRun}";
+                return;
+            }
+
+            fetchCount++;
+            fetchBytes += item.Size;
+            plan.Fetch.Add(item);
+        }
+    }
+
+    /// <summary>Whether a stored message may be deleted now under the account's policy.</summary>
+    public static bool MayDelete(AccountSettings account, LedgerRow row, DateTimeOffset now) => account.DeletePolicy switch
+    {
+        DeletePolicy.AfterStore => true,
+        DeletePolicy.AfterDays => (row.StoredAt ?? row.FirstSeen) + account.DeleteAfter <= now,
+        _ => false,
+    };
+}

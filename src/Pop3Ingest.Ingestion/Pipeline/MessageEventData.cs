@@ -1,0 +1,25 @@
+using Pop3Ingest.Mime;
+
+namespace Pop3Ingest.Ingestion.Pipeline;
+
+/// <summary>
+/// What consumers learn about a stored message: the sidecar's content and the CloudEvent's <c>data</c>
+/// (ARCHITECTURE.md §5).
+/// </summary>
+public sealed record MessageEventData
+{
+    public required string Account { get; init; }
+
+    public required string Uidl { get; init; }
+
+    /// <summary>A URL (Azure) or a path relative to the store root (folder store).</summary>
+    public required string Blob { get; init; }
+
+    public required long Size { get; init; }
+
+    public required string Sha256 { get; init; }
+
+    public required DateTimeOffset Stored { get; init; }
+
+    public MessageMetadata? Metadata { get; init; }
+}

@@ -1,0 +1,47 @@
+namespace Pop3Ingest.Ingestion.Storage;
+
+/// <summary>
+/// The blob store port. Creation is create-if-absent: a blob that already exists is never replaced, and the
+/// caller learns what is there instead (a crash after an upload, before the ledger knew).
+/// </summary>
+public interface IMessageStore
+{
+    /// <summary>Short name for logs and the status page ("FileSystem", "AzureBlob").</summary>
+    string Kind { get; }
+
+    /// <summary>Prepares the store (create the container or folder, clean temp files).</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Checks that the store answers (readiness, <c>check</c>).</summary>
+    Task PingAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores the content under <paramref name="blobName"/> unless a blob of that name exists. The content stream is
+    /// read to its end either way. When <paramref name="sidecar"/> is given, it is called once the content has been
+    /// read, and its JSON is stored beside the blob (replacing an older sidecar) before the blob becomes visible.
+    /// The blob is durable when the returned task completes, except what <see cref="FlushAsync"/> commits for a
+    /// group (directory entries of the file store).
+    /// </summary>
+    Task<PutResult> PutAsync(string blobName, Stream content, BlobProperties properties, Func<PutResult, byte[]>? sidecar, CancellationToken cancellationToken);
+
+    /// <summary>Makes everything put so far durable (a group commit). Called before the ledger records it.</summary>
+    Task FlushAsync(CancellationToken cancellationToken);
+
+    /// <summary>Where consumers find the blob: a URL, or a path relative to the store root.</summary>
+    string LocationOf(string blobName);
+
+    /// <summary>Opens a stored blob for reading, or null when it does not exist.</summary>
+    Task<Stream?> OpenReadAsync(string blobName, CancellationToken cancellationToken);
+}
+
+/// <summary>Metadata that goes with a blob.</summary>
+public sealed record BlobProperties(string Account, string UidlHash)
+{
+    public const string ContentType = "message/rfc822";
+}
+
+/// <summary>The outcome of a put.</summary>
+/// <param name="Created">False when the blob was already there and was kept.</param>
+/// <param name="ExistingSha256">For a kept blob: the SHA-256 of what is stored.</param>
+/// <param name="ExistingSize">For a kept blob: its size.</param>
+public sealed record PutResult(bool Created, string? ExistingSha256 = null, long? ExistingSize = null);

@@ -1,0 +1,144 @@
+using System.Text;
+using System.Text.Unicode;
+
+namespace Pop3Ingest.Mime;
+
+/// <summary>
+/// The MIME header fields of one entity (the message, a body part, or an embedded message) that decide how its
+/// body is read: Content-Type (RFC 2045 §5), Content-Transfer-Encoding (RFC 2045 §6) and Content-Disposition (RFC 2183).
+/// </summary>
+internal sealed class EntityHeaders
+{
+    private EntityHeaders(string contentType, byte[]? boundary, TransferEncoding encoding, string? disposition, string? fileName)
+    {
+        ContentType = contentType;
+        Boundary = boundary;
+        Encoding = encoding;
+        Disposition = disposition;
+        FileName = fileName;
+    }
+
+    /// <summary>Lower-case <c>type/subtype</c>.</summary>
+    public string ContentType { get; }
+
+    /// <summary>The boundary of a multipart, as bytes, trailing whitespace removed; <see langword="null"/> when absent.</summary>
+    public byte[]? Boundary { get; }
+
+    public TransferEncoding Encoding { get; }
+
+    /// <summary>Lower-case disposition type (<c>inline</c>, <c>attachment</c>), or <see langword="null"/>.</summary>
+    public string? Disposition { get; }
+
+    /// <summary>Content-Disposition <c>filename</c>, else Content-Type <c>name</c>; decoded; <see langword="null"/> when absent or empty.</summary>
+    public string? FileName { get; }
+
+    public bool IsMultipart => ContentType.StartsWith("multipart/", StringComparison.Ordinal);
+
+    public bool IsDigest => ContentType == "multipart/digest";
+
+    /// <summary>An encapsulated message (RFC 2046 §5.2.1; RFC 6532 §3.7 message/global).</summary>
+    public bool IsMessage => ContentType is "message/rfc822" or "message/global";
+
+    /// <summary>
+    /// Reads the entity's MIME fields; when <paramref name="topLevel"/> is given, also hands every field to it.
+    /// RFC 2045 §5.2: no (or an unusable) Content-Type means text/plain; RFC 2046 §5.1.5: inside multipart/digest,
+    /// message/rfc822.
+    /// </summary>
+    public static EntityHeaders Parse(HeaderBlock.FieldEnumerator fields, bool inDigest, Encoding fallback, MessageMetadataBuilder? topLevel)
+    {
+        string? contentTypeText = null;
+        string? dispositionText = null;
+        string? encodingText = null;
+        var contentTypeIsUtf8 = true;
+        while (fields.MoveNext())
+        {
+            var name = fields.Name;
+            if (contentTypeText is null && Ascii.EqualsIgnoreCase(name, "content-type"u8))
+            {
+                contentTypeIsUtf8 = Utf8.IsValid(fields.Value);
+                contentTypeText = HeaderBlock.DecodeValue(fields.Value, fallback);
+            }
+            else if (dispositionText is null && Ascii.EqualsIgnoreCase(name, "content-disposition"u8))
+            {
+                dispositionText = HeaderBlock.DecodeValue(fields.Value, fallback);
+            }
+            else if (encodingText is null && Ascii.EqualsIgnoreCase(name, "content-transfer-encoding"u8))
+            {
+                encodingText = HeaderBlock.DecodeValue(fields.Value, fallback);
+            }
+            else
+            {
+                topLevel?.AddField(name, fields.Value, fallback);
+            }
+        }
+
+        var contentType = inDigest ? "message/rfc822" : "text/plain";
+        string? boundary = null;
+        string? name2 = null;
+        if (contentTypeText is not null)
+        {
+            var parsed = ContentHeaderValue.Parse(contentTypeText, fallback);
+            if (IsMediaType(parsed.Value))
+            {
+                contentType = parsed.Value;
+                boundary = parsed.GetParameter("boundary")?.TrimEnd(' ', '\t');
+                name2 = parsed.GetParameter("name");
+            }
+        }
+
+        string? disposition = null;
+        string? fileName = null;
+        if (dispositionText is not null)
+        {
+            var parsed = ContentHeaderValue.Parse(dispositionText, fallback);
+            disposition = parsed.Value.Length > 0 ? parsed.Value : null;
+            fileName = parsed.GetParameter("filename");
+        }
+
+        fileName = Clean(fileName) ?? Clean(name2);
+        byte[]? boundaryBytes = null;
+        if (!string.IsNullOrEmpty(boundary))
+        {
+            boundaryBytes = contentTypeIsUtf8 ? System.Text.Encoding.UTF8.GetBytes(boundary) : fallback.GetBytes(boundary);
+        }
+
+        return new EntityHeaders(contentType, boundaryBytes, ParseEncoding(encodingText), disposition, fileName);
+    }
+
+    private static string? Clean(string? value)
+    {
+        var trimmed = value?.Trim();
+        return string.IsNullOrEmpty(trimmed) ? null : trimmed;
+    }
+
+    private static TransferEncoding ParseEncoding(string? text)
+    {
+        var token = Rfc5322Tokenizer.RemoveComments(text ?? string.Empty).Trim().ToLowerInvariant();
+        return token switch
+        {
+            "base64" => TransferEncoding.Base64,
+            "quoted-printable" => TransferEncoding.QuotedPrintable,
+            _ => TransferEncoding.Identity,
+        };
+    }
+
+    /// <summary>RFC 2045 §5.1: <c>type "/" subtype</c>, both tokens.</summary>
+    private static bool IsMediaType(string value)
+    {
+        var slash = value.IndexOf('/', StringComparison.Ordinal);
+        if (slash <= 0 || slash == value.Length - 1 || value.IndexOf('/', slash + 1) >= 0)
+        {
+            return false;
+        }
+
+        foreach (var c in value)
+        {
+            if (c <= ' ' || c >= '\x7F' || c is '(' or ')' or '<' or '>' or '@' or ',' or ';' or ':' or '\\' or '"' or '[' or ']' or '?' or '=')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

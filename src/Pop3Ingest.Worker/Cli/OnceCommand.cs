@@ -1,0 +1,102 @@
+using System.CommandLine;
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Pop3Ingest.Ingestion.Ledger;
+using Pop3Ingest.Ingestion.Pipeline;
+using Pop3Ingest.Ingestion.Storage;
+using Pop3Ingest.Worker.Hosting;
+
+namespace Pop3Ingest.Worker.Cli;
+
+/// <summary><c>once [--account A]</c>: one ingestion pass per account, then exit (ARCHITECTURE.md §6).</summary>
+internal static class OnceCommand
+{
+    public static Command Create(Option<string?> configOption)
+    {
+        var account = new Option<string?>("--account", "-a")
+        {
+            Description = "Run only this account (case-insensitive).",
+        };
+        var parallel = new Option<int>("--parallel")
+        {
+            Description = "How many accounts run at the same time.",
+            DefaultValueFactory = _ => 4,
+        };
+        var command = new Command("once",
+            "Run one ingestion pass for every enabled account (or one), then exit. " +
+            "Exit code 0: every account ran (messages left by policy, oversize or quarantined are reported, not failures); " +
+            "1: an account failed or was skipped (connection, authentication, IN-USE, store); 2: invalid configuration.")
+        {
+            account,
+            parallel,
+        };
+        command.SetAction((parse, cancellationToken) =>
+            RunAsync(parse.GetValue(configOption), parse.GetValue(account), parse.GetValue(parallel), cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string? configPath, string? accountName, int parallel, CancellationToken stopping)
+    {
+        await using var context = WorkerContext.TryCreate(configPath, Console.Error, out var exitCode);
+        if (context is null)
+        {
+            return exitCode;
+        }
+
+        var accounts = context.Options.Accounts.Values.Where(a => a.Enabled).ToList();
+        if (accountName is not null)
+        {
+            accounts = context.Options.Accounts.Values.Where(a => a.Name.Equals(accountName, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (accounts.Count == 0)
+            {
+                await Console.Error.WriteLineAsync($"Invalid configuration: --account: no account named '{accountName}' under Pop3Ingest:Accounts.").ConfigureAwait(false);
+                return ExitCodes.InvalidConfiguration;
+            }
+        }
+        else if (accounts.Count == 0)
+        {
+            await Console.Error.WriteLineAsync("Invalid configuration: Pop3Ingest:Accounts: no enabled account is configured.").ConfigureAwait(false);
+            return ExitCodes.InvalidConfiguration;
+        }
+
+        try
+        {
+            await context.Services.GetRequiredService<ILedger>().MigrateAsync(stopping).ConfigureAwait(false);
+            await context.Services.GetRequiredService<IMessageStore>().InitializeAsync(stopping).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is LedgerSchemaException or StoreException or System.Data.Common.DbException or IOException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"Cannot start: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+
+        var runner = context.Services.GetRequiredService<IngestionRunner>();
+        var results = new RunResult[accounts.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, accounts.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel) },
+            async (i, _) => results[i] = await runner.RunAsync(AccountSettingsFactory.Create(accounts[i]), stopping, context.Options.ShutdownTimeout).ConfigureAwait(false))
+            .ConfigureAwait(false);
+
+        await Console.Out.WriteLineAsync(Summary(results)).ConfigureAwait(false);
+        return results.Any(r => r.IsFailure) ? ExitCodes.Failure : ExitCodes.Success;
+    }
+
+    internal static string Summary(IEnumerable<RunResult> results)
+    {
+        var lines = new List<string[]> { new[] { "account", "outcome", "listed", "stored", "bytes", "deleted", "waiting", "failed", "quarantined", "oversize", "seconds", "error" } };
+        foreach (var r in results)
+        {
+            lines.Add([
+                r.Account, r.Outcome.ToString(), N(r.Listed), N(r.Stored + r.AlreadyStored), N(r.StoredBytes), N(r.Deleted), N(r.Waiting), N(r.Failed),
+                N(r.Quarantined), N(r.Oversize), r.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture),
+                r.Error is null ? string.Empty : $"{r.FailureKind}: {r.Error}",
+            ]);
+        }
+
+        var widths = Enumerable.Range(0, lines[0].Length).Select(c => lines.Max(l => l[c].Length)).ToArray();
+        return string.Join(Environment.NewLine, lines.Select(l => string.Join("  ", l.Select((cell, c) => c == l.Length - 1 ? cell : cell.PadRight(widths[c]))).TrimEnd()));
+
+        static string N(long value) => value.ToString(CultureInfo.InvariantCulture);
+    }
+}

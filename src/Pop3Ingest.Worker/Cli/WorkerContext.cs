@@ -1,0 +1,81 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+using Pop3Ingest.Worker.Hosting;
+using Pop3Ingest.Worker.Options;
+
+namespace Pop3Ingest.Worker.Cli;
+
+/// <summary>
+/// What every verb starts from: the configuration loaded and validated, and the services built. A configuration
+/// problem becomes one line on standard error and exit code 2, never a stack trace.
+/// </summary>
+internal sealed class WorkerContext : IAsyncDisposable
+{
+    private WorkerContext(ServiceProvider services, Pop3IngestOptions options, IConfiguration configuration)
+    {
+        Services = services;
+        Options = options;
+        Configuration = configuration;
+    }
+
+    public ServiceProvider Services { get; }
+
+    public Pop3IngestOptions Options { get; }
+
+    public IConfiguration Configuration { get; }
+
+    public static WorkerContext? TryCreate(string? configPath, TextWriter error, out int exitCode)
+    {
+        exitCode = ExitCodes.Success;
+        IConfigurationRoot configuration;
+        string baseDirectory;
+        try
+        {
+            (configuration, baseDirectory) = ConfigurationLoader.Load(configPath);
+        }
+        catch (ConfigurationException e)
+        {
+            error.WriteLine($"Invalid configuration: {e.Message}");
+            exitCode = ExitCodes.InvalidConfiguration;
+            return null;
+        }
+
+        var services = new ServiceCollection();
+        services.AddLogging(logging =>
+        {
+            logging.AddConfiguration(configuration.GetSection("Logging"));
+            logging.AddSimpleConsole(console =>
+            {
+                console.SingleLine = true;
+                console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                console.UseUtcTimestamp = true;
+                console.ColorBehavior = LoggerColorBehavior.Disabled;
+            });
+        });
+        services.AddPop3Ingest(configuration, baseDirectory);
+        var provider = services.BuildServiceProvider();
+        try
+        {
+            var options = provider.GetRequiredService<IOptions<Pop3IngestOptions>>().Value;
+            return new WorkerContext(provider, options, configuration);
+        }
+        catch (OptionsValidationException e)
+        {
+            error.WriteLine($"Invalid configuration: {string.Join(" ", e.Failures)}");
+        }
+        catch (InvalidOperationException e)
+        {
+            // The binder names the key whose value does not convert (a port that is not a number, an unknown enum).
+            error.WriteLine($"Invalid configuration: {e.Message}");
+        }
+
+        provider.Dispose();
+        exitCode = ExitCodes.InvalidConfiguration;
+        return null;
+    }
+
+    public ValueTask DisposeAsync() => Services.DisposeAsync();
+}

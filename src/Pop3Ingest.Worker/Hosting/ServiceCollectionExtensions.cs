@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Pop3Ingest.Ingestion.Ledger;
+using Pop3Ingest.Ingestion.Ledger.Sqlite;
+using Pop3Ingest.Ingestion.Notifications;
+using Pop3Ingest.Ingestion.Pipeline;
+using Pop3Ingest.Ingestion.Storage;
+using Pop3Ingest.Ingestion.Storage.FileSystem;
+using Pop3Ingest.Worker.Options;
+
+namespace Pop3Ingest.Worker.Hosting;
+
+/// <summary>Registers the options, the ledger, the store, the notifier and the runner.</summary>
+internal static class ServiceCollectionExtensions
+{
+    public static IServiceCollection AddPop3Ingest(this IServiceCollection services, IConfiguration configuration, string baseDirectory)
+    {
+        services.AddSingleton(configuration);
+        services.AddOptions<Pop3IngestOptions>()
+            .BindConfiguration(Pop3IngestOptions.Section)
+            .PostConfigure(options => OptionsSetup.Apply(options, configuration, baseDirectory))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<Pop3IngestOptions>, Pop3IngestOptionsValidator>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ILedger>(sp =>
+        {
+            var ledger = sp.GetRequiredService<IOptions<Pop3IngestOptions>>().Value.Ledger;
+            var connectionString = ledger.ConnectionStringFile is { } file ? OptionsSetup.ReadSecretFile(file) : ledger.ConnectionString!;
+            return new SqliteLedger(connectionString);
+        });
+        services.AddSingleton<IMessageStore>(sp =>
+            new FileSystemMessageStore(sp.GetRequiredService<IOptions<Pop3IngestOptions>>().Value.Storage.Root!));
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<Pop3IngestOptions>>().Value;
+            return new IngestionOptions
+            {
+                Sidecar = options.Storage.Sidecar,
+                PruneAfter = TimeSpan.FromDays(options.Ledger.PruneAfterDays),
+            };
+        });
+        services.AddSingleton(sp => new IngestionRunner(
+            sp.GetRequiredService<ILedger>(),
+            sp.GetRequiredService<IMessageStore>(),
+            sp.GetService<INotifier>(),
+            sp.GetRequiredService<IngestionOptions>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<IngestionRunner>>()));
+        return services;
+    }
+}

@@ -1,0 +1,53 @@
+using Pop3Ingest.Ingestion.Pipeline;
+using Pop3Ingest.Pop3;
+
+namespace Pop3Ingest.Worker.Options;
+
+/// <summary>One POP3 account (<c>Pop3Ingest:Accounts:{name}</c>), over <c>Pop3Ingest:Defaults</c>.</summary>
+public sealed class AccountOptions
+{
+    /// <summary>The key it was configured under (not a configuration key).</summary>
+    internal string Name { get; set; } = string.Empty;
+
+    public bool Enabled { get; set; } = true;
+
+    public string? Host { get; set; }
+
+    /// <summary>0 or absent: 995 with Tls, 110 otherwise.</summary>
+    public int Port { get; set; }
+
+    public Pop3Security Security { get; set; } = Pop3Security.Tls;
+
+    public bool AllowInsecureAuth { get; set; }
+
+    public string? CertificateSha256 { get; set; }
+
+    public string? CaFile { get; set; }
+
+    public string? Username { get; set; }
+
+    public string? Password { get; set; }
+
+    public string? PasswordFile { get; set; }
+
+    public Pop3AuthMethod Auth { get; set; } = Pop3AuthMethod.Auto;
+
+    public DeletePolicy DeletePolicy { get; set; } = DeletePolicy.AfterStore;
+
+    public int DeleteAfterDays { get; set; }
+
+    public bool AllowNoUidl { get; set; }
+
+    public int MaxMessagesPerRun { get; set; }
+
+    public long MaxBytesPerRun { get; set; }
+
+    public long MaxMessageBytes { get; set; }
+
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    public TimeSpan SessionTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Use PIPELINING when the server offers it.</summary>
+    public bool Pipelining { get; set; } = true;
+}

@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Pop3Ingest.Worker.Options;
+
+/// <summary>
+/// Loads the configuration (ARCHITECTURE.md §6): <c>--config FILE</c> replaces <c>appsettings.json</c> in the current
+/// folder; environment variables override the file; relative paths resolve against the file's folder.
+/// </summary>
+internal static class ConfigurationLoader
+{
+    public static (IConfigurationRoot Configuration, string BaseDirectory) Load(string? configPath)
+    {
+        string file;
+        if (configPath is not null)
+        {
+            file = Path.GetFullPath(configPath);
+            if (!File.Exists(file))
+            {
+                throw new ConfigurationException($"--config: the file {file} does not exist.");
+            }
+        }
+        else
+        {
+            file = Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json");
+        }
+
+        var baseDirectory = Path.GetDirectoryName(file)!;
+        try
+        {
+            var configuration = new ConfigurationBuilder()
+                .SetBasePath(baseDirectory)
+                .AddJsonFile(Path.GetFileName(file), optional: configPath is null, reloadOnChange: true)
+                .AddEnvironmentVariables()
+                .Build();
+            return (configuration, baseDirectory);
+        }
+        catch (Exception e) when (e is FormatException or InvalidDataException or IOException)
+        {
+            throw new ConfigurationException($"{file}: {e.InnerException?.Message ?? e.Message}");
+        }
+    }
+}
+
+/// <summary>A configuration that cannot be used; the message names the key.</summary>
+internal sealed class ConfigurationException(string message) : Exception(message);

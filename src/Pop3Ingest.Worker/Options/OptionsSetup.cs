@@ -1,0 +1,56 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+
+namespace Pop3Ingest.Worker.Options;
+
+/// <summary>
+/// Finishes binding: accounts merged over Defaults, names in lower case, relative paths resolved against the
+/// configuration file's folder.
+/// </summary>
+internal static class OptionsSetup
+{
+    public static void Apply(Pop3IngestOptions options, IConfiguration configuration, string baseDirectory)
+    {
+        options.BaseDirectory = baseDirectory;
+        var section = configuration.GetSection(Pop3IngestOptions.Section);
+        var defaults = section.GetSection("Defaults");
+        var accounts = new Dictionary<string, AccountOptions>(StringComparer.OrdinalIgnoreCase);
+        foreach (var child in section.GetSection("Accounts").GetChildren())
+        {
+            var account = new AccountOptions();
+            defaults.Bind(account);
+            child.Bind(account);
+            account.Name = child.Key.ToLowerInvariant();
+            account.CaFile = Resolve(account.CaFile, baseDirectory);
+            account.PasswordFile = Resolve(account.PasswordFile, baseDirectory);
+            accounts[account.Name] = account;
+        }
+
+        options.Accounts = accounts;
+        options.Storage.Root = Resolve(options.Storage.Root, baseDirectory);
+        options.Ledger.ConnectionStringFile = Resolve(options.Ledger.ConnectionStringFile, baseDirectory);
+        if (options.Ledger.ConnectionString is { Length: > 0 } connectionString &&
+            options.Ledger.Provider.Equals("Sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                var builder = new SqliteConnectionStringBuilder(connectionString);
+                if (builder.DataSource is { Length: > 0 } dataSource && dataSource != ":memory:")
+                {
+                    builder.DataSource = Resolve(dataSource, baseDirectory);
+                    options.Ledger.ConnectionString = builder.ToString();
+                }
+            }
+            catch (ArgumentException)
+            {
+                // Left as is; the validator names the key.
+            }
+        }
+    }
+
+    public static string? Resolve(string? path, string baseDirectory) =>
+        string.IsNullOrWhiteSpace(path) ? path : Path.GetFullPath(path, baseDirectory);
+
+    /// <summary>Reads a secret file: its content without the trailing line break editors and kubectl add.</summary>
+    public static string ReadSecretFile(string path) => File.ReadAllText(path).TrimEnd('\r', '\n');
+}

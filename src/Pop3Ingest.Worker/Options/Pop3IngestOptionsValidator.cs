@@ -1,0 +1,244 @@
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using Pop3Ingest.Ingestion.Pipeline;
+using Pop3Ingest.Pop3;
+
+namespace Pop3Ingest.Worker.Options;
+
+/// <summary>
+/// Every rule a configuration can break, each reported with its full key, so that a bad configuration stops
+/// the host at start with a line an operator can act on.
+/// </summary>
+internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configuration) : IValidateOptions<Pop3IngestOptions>
+{
+    private const string Root = Pop3IngestOptions.Section;
+
+    public ValidateOptionsResult Validate(string? name, Pop3IngestOptions options)
+    {
+        var errors = new List<string>();
+        UnknownKeys(configuration.GetSection(Root), typeof(Pop3IngestOptions), errors);
+        ValidateLedger(options.Ledger, errors);
+        ValidateStorage(options.Storage, errors);
+        if (!options.Notifications.Provider.Equals("None", StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"{Root}:Notifications:Provider: '{options.Notifications.Provider}' is not a known provider (None).");
+        }
+
+        if (options.ShutdownTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{Root}:ShutdownTimeout must be positive.");
+        }
+
+        foreach (var account in options.Accounts.Values)
+        {
+            ValidateAccount(account, $"{Root}:Accounts:{account.Name}", errors);
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateLedger(LedgerOptions ledger, List<string> errors)
+    {
+        const string key = Root + ":Ledger";
+        if (!ledger.Provider.Equals("Sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"{key}:Provider: '{ledger.Provider}' is not a known provider (Sqlite).");
+            return;
+        }
+
+        if (ledger.ConnectionStringFile is { } file)
+        {
+            if (!File.Exists(file))
+            {
+                errors.Add($"{key}:ConnectionStringFile: the file {file} does not exist.");
+            }
+
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(ledger.ConnectionString))
+        {
+            errors.Add($"{key}:ConnectionString is required (for example 'Data Source=data/ledger.db').");
+            return;
+        }
+
+        try
+        {
+            var builder = new SqliteConnectionStringBuilder(ledger.ConnectionString);
+            if (string.IsNullOrEmpty(builder.DataSource))
+            {
+                errors.Add($"{key}:ConnectionString has no Data Source.");
+            }
+        }
+        catch (ArgumentException e)
+        {
+            errors.Add($"{key}:ConnectionString is not a SQLite connection string: {e.Message}");
+        }
+
+        if (ledger.PruneAfterDays < 1)
+        {
+            errors.Add($"{key}:PruneAfterDays must be at least 1.");
+        }
+    }
+
+    private static void ValidateStorage(StorageOptions storage, List<string> errors)
+    {
+        const string key = Root + ":Storage";
+        if (!storage.Provider.Equals("FileSystem", StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"{key}:Provider: '{storage.Provider}' is not a known provider (FileSystem).");
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(storage.Root))
+        {
+            errors.Add($"{key}:Root is required for the FileSystem store.");
+        }
+    }
+
+    private static void ValidateAccount(AccountOptions account, string key, List<string> errors)
+    {
+        if (!AccountName().IsMatch(account.Name))
+        {
+            errors.Add($"{key}: account names may hold letters, digits, '-' and '_' only.");
+        }
+
+        if (string.IsNullOrWhiteSpace(account.Host))
+        {
+            errors.Add($"{key}:Host is required.");
+        }
+        else if (Uri.CheckHostName(account.Host) == UriHostNameType.Unknown)
+        {
+            errors.Add($"{key}:Host: '{account.Host}' is not a host name or address.");
+        }
+
+        if (account.Port is < 0 or > 65535)
+        {
+            errors.Add($"{key}:Port: {account.Port} is out of range (1-65535).");
+        }
+
+        if (account.Security == Pop3Security.None && !account.AllowInsecureAuth)
+        {
+            errors.Add($"{key}:Security is None, which would send the password in clear text; set AllowInsecureAuth to true to allow that, or use Tls or StartTls.");
+        }
+
+        if (account.CertificateSha256 is { } pin)
+        {
+            var normalized = pin.Replace(":", string.Empty, StringComparison.Ordinal).Replace(" ", string.Empty, StringComparison.Ordinal);
+            if (normalized.Length != 64 || !normalized.All(Uri.IsHexDigit))
+            {
+                errors.Add($"{key}:CertificateSha256 must be 64 hex digits (colons allowed).");
+            }
+
+            if (account.CaFile is not null)
+            {
+                errors.Add($"{key}: set CertificateSha256 or CaFile, not both.");
+            }
+        }
+
+        if (account.CaFile is { } caFile && !File.Exists(caFile))
+        {
+            errors.Add($"{key}:CaFile: the file {caFile} does not exist.");
+        }
+
+        if (string.IsNullOrWhiteSpace(account.Username))
+        {
+            errors.Add($"{key}:Username is required.");
+        }
+
+        if (account.Auth != Pop3AuthMethod.XOAuth2)
+        {
+            if (account.Password is null && account.PasswordFile is null)
+            {
+                errors.Add($"{key}:Password (or PasswordFile) is required.");
+            }
+            else if (account.Password is not null && account.PasswordFile is not null)
+            {
+                errors.Add($"{key}: set Password or PasswordFile, not both.");
+            }
+            else if (account.PasswordFile is { } file && !File.Exists(file))
+            {
+                errors.Add($"{key}:PasswordFile: the file {file} does not exist.");
+            }
+        }
+        else
+        {
+            errors.Add($"{key}:Auth XOAuth2 needs a token source, which this version configures through the Microsoft 365 keys (not yet set).");
+        }
+
+        if (account.DeletePolicy == DeletePolicy.AfterDays && account.DeleteAfterDays < 1)
+        {
+            errors.Add($"{key}:DeleteAfterDays must be at least 1 with DeletePolicy AfterDays.");
+        }
+
+        if (account.DeletePolicy != DeletePolicy.AfterDays && account.DeleteAfterDays != 0)
+        {
+            errors.Add($"{key}:DeleteAfterDays is set, but DeletePolicy is {account.DeletePolicy}; set DeletePolicy to AfterDays or remove it.");
+        }
+
+        if (account.AllowNoUidl && account.DeletePolicy != DeletePolicy.AfterStore)
+        {
+            errors.Add($"{key}:AllowNoUidl requires DeletePolicy AfterStore (without UIDL, a message kept on the server would be downloaded again every run).");
+        }
+
+        if (account.MaxMessagesPerRun < 0)
+        {
+            errors.Add($"{key}:MaxMessagesPerRun cannot be negative.");
+        }
+
+        if (account.MaxBytesPerRun < 0)
+        {
+            errors.Add($"{key}:MaxBytesPerRun cannot be negative.");
+        }
+
+        if (account.MaxMessageBytes < 0)
+        {
+            errors.Add($"{key}:MaxMessageBytes cannot be negative.");
+        }
+
+        if (account.Timeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{key}:Timeout must be positive.");
+        }
+
+        if (account.SessionTimeout < account.Timeout)
+        {
+            errors.Add($"{key}:SessionTimeout must not be shorter than Timeout.");
+        }
+    }
+
+    /// <summary>A key nobody reads is almost always a typo; say which.</summary>
+    private static void UnknownKeys(IConfigurationSection section, Type type, List<string> errors)
+    {
+        var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
+        foreach (var child in section.GetChildren())
+        {
+            if (!properties.TryGetValue(child.Key, out var property))
+            {
+                errors.Add($"{child.Path}: unknown key.");
+                continue;
+            }
+
+            var propertyType = property.PropertyType;
+            if (propertyType.IsGenericType && propertyType.GetGenericTypeDefinition() == typeof(Dictionary<,>))
+            {
+                var valueType = propertyType.GetGenericArguments()[1];
+                foreach (var entry in child.GetChildren())
+                {
+                    UnknownKeys(entry, valueType, errors);
+                }
+            }
+            else if (propertyType.IsClass && propertyType != typeof(string))
+            {
+                UnknownKeys(child, propertyType, errors);
+            }
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_-]+$")]
+    private static partial Regex AccountName();
+}

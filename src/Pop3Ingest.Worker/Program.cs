@@ -1,0 +1,3 @@
+using Pop3Ingest.Worker.Cli;
+
+return await RootCommandFactory.InvokeAsync(args).ConfigureAwait(false);
