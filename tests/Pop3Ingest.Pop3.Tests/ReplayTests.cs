@@ -140,3 +140,23 @@ internal sealed class RecordingTrace : IPop3Trace
 
     void IPop3Trace.Received(string line) => Received.Add(line);
 }
+
+/// <summary>The same recorded dialogs, served over a real loopback socket.</summary>
+public sealed class ServedDialogTests
+{
+    [Fact]
+    public async Task Recorded_dovecot_dialog_over_a_socket_gives_the_same_message()
+    {
+        var dialog = Dialog.Load("dovecot", "login").Concat(Dialog.Load("dovecot", "retr-stuffed")).ToList();
+        await using var server = Dialog.Serve(dialog);
+        await using var client = new Pop3Client(server.Options());
+        await client.ConnectAsync();
+        await client.AuthenticateAsync(Pop3Credentials.FromPassword("alice", "secret-pw"), Pop3AuthMethod.UserPass);
+        await using var message = await client.RetrieveAsync(1);
+        var copy = new MemoryStream();
+        await message.CopyToAsync(copy);
+        Assert.Equal("From: a@example.com\r\nSubject: dots\r\n\r\n.leading dot\r\n..\r\n.\r\n not the end\r\nlast\r\n", Encoding.ASCII.GetString(copy.ToArray()));
+        Assert.True(await client.QuitAsync());
+        Assert.Empty(server.Failures);
+    }
+}

@@ -51,6 +51,20 @@ internal static class Dialog
         return exchanges;
     }
 
+    /// <summary>A server that plays a dialog file (see <see cref="Dialog"/>), asserting each command.</summary>
+    public static ScriptedPop3Server Serve(IReadOnlyList<Exchange> exchanges) => ScriptedPop3Server.Start(async connection =>
+    {
+        foreach (var exchange in exchanges)
+        {
+            if (exchange.Command is not null)
+            {
+                await connection.ExpectAsync(exchange.Command);
+            }
+
+            await connection.SendRawAsync(exchange.Response);
+        }
+    });
+
     public static Pop3ClientOptions Options(IPop3Trace? trace = null) => new()
     {
         Host = "replay.test",

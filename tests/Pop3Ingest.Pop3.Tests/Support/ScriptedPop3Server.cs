@@ -33,20 +33,6 @@ internal sealed class ScriptedPop3Server : IAsyncDisposable
 
     public static ScriptedPop3Server Start(Func<ScriptedConnection, Task> script) => new(script);
 
-    /// <summary>A server that plays a dialog file (see <see cref="Dialog"/>), asserting each command.</summary>
-    public static ScriptedPop3Server Play(IReadOnlyList<Exchange> exchanges) => Start(async connection =>
-    {
-        foreach (var exchange in exchanges)
-        {
-            if (exchange.Command is not null)
-            {
-                await connection.ExpectAsync(exchange.Command);
-            }
-
-            await connection.SendRawAsync(exchange.Response);
-        }
-    });
-
     public Pop3ClientOptions Options(Action<Pop3ClientOptionsBuilder>? configure = null)
     {
         var builder = new Pop3ClientOptionsBuilder { Port = Port };

@@ -1,0 +1,91 @@
+using System.Security.Cryptography;
+using System.Text;
+using Pop3Ingest.Ingestion.Storage;
+using Pop3Ingest.Ingestion.Storage.FileSystem;
+
+namespace Pop3Ingest.Ingestion.Tests;
+
+public sealed class FileSystemMessageStoreTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("p3i-store-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private static MemoryStream Content(string text) => new(Encoding.ASCII.GetBytes(text));
+
+    [Theory]
+    [InlineData("../escape.eml")]
+    [InlineData("a/../../escape.eml")]
+    [InlineData("/etc/passwd")]
+    [InlineData(".tmp/x.eml")]
+    [InlineData("a\\b.eml")]
+    [InlineData("")]
+    public async Task Names_that_could_leave_the_root_are_refused(string name)
+    {
+        var store = new FileSystemMessageStore(_root);
+        await store.InitializeAsync(CancellationToken.None);
+        var error = await Assert.ThrowsAsync<StoreException>(() => store.PutAsync(name, Content("x"), new BlobProperties("a", "h"), null, CancellationToken.None));
+        Assert.False(error.IsTransient);
+        Assert.DoesNotContain(Directory.EnumerateFiles(Path.GetDirectoryName(_root)!), f => f.EndsWith("escape.eml", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Create_if_absent_keeps_the_first_blob_and_reports_its_hash()
+    {
+        var store = new FileSystemMessageStore(_root);
+        await store.InitializeAsync(CancellationToken.None);
+        var first = await store.PutAsync("a/2026/01/01/x.eml", Content("first"), new BlobProperties("a", "x"), _ => "{}"u8.ToArray(), CancellationToken.None);
+        var second = await store.PutAsync("a/2026/01/01/x.eml", Content("second!"), new BlobProperties("a", "x"), null, CancellationToken.None);
+        await store.FlushAsync(CancellationToken.None);
+
+        Assert.True(first.Created);
+        Assert.False(second.Created);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData("first"u8)), second.ExistingSha256);
+        Assert.Equal(5, second.ExistingSize);
+        Assert.Equal("first", await File.ReadAllTextAsync(Path.Combine(_root, "a/2026/01/01/x.eml")));
+        Assert.Equal("{}", await File.ReadAllTextAsync(Path.Combine(_root, "a/2026/01/01/x.json")));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_root, ".tmp")));
+        await using var read = await store.OpenReadAsync("a/2026/01/01/x.eml", CancellationToken.None);
+        Assert.NotNull(read);
+    }
+
+    [Fact]
+    public async Task Start_removes_temp_files_of_dead_processes_only()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, ".tmp"));
+        var dead = Path.Combine(_root, ".tmp", "999999-dead.tmp");
+        var mine = Path.Combine(_root, ".tmp", $"{Environment.ProcessId}-old.tmp");
+        var live = Path.Combine(_root, ".tmp", "1-live.tmp");
+        await File.WriteAllTextAsync(dead, "x");
+        await File.WriteAllTextAsync(mine, "x");
+        await File.WriteAllTextAsync(live, "x");
+        await new FileSystemMessageStore(_root).InitializeAsync(CancellationToken.None);
+        Assert.False(File.Exists(dead));
+        Assert.False(File.Exists(mine));
+        Assert.True(File.Exists(live));
+    }
+
+    [Fact]
+    public async Task A_failing_content_stream_leaves_no_blob_and_no_temp_file()
+    {
+        var store = new FileSystemMessageStore(_root);
+        await store.InitializeAsync(CancellationToken.None);
+        await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            store.PutAsync("a/2026/01/01/y.eml", new FailingStream(), new BlobProperties("a", "y"), null, CancellationToken.None));
+        Assert.False(File.Exists(Path.Combine(_root, "a/2026/01/01/y.eml")));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_root, ".tmp")));
+    }
+
+    private sealed class FailingStream : MemoryStream
+    {
+        private int _reads;
+
+        public FailingStream()
+            : base(new byte[100_000])
+        {
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            ++_reads > 1 ? throw new InvalidOperationException("connection lost") : base.ReadAsync(buffer[..10], cancellationToken);
+    }
+}
