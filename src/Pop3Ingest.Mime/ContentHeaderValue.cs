@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Pop3Ingest.Mime;
@@ -10,6 +12,8 @@ namespace Pop3Ingest.Mime;
 internal sealed class ContentHeaderValue
 {
     private const int MaxSections = 1000;
+
+    private static readonly char[] s_nameEnd = ['=', ';'];
 
     private ContentHeaderValue(string value, Dictionary<string, string> parameters)
     {
@@ -39,7 +43,7 @@ internal sealed class ContentHeaderValue
         var scratch = new StringBuilder();
         while (i < text.Length)
         {
-            var nameEnd = text.IndexOfAny(['=', ';'], i);
+            var nameEnd = text.IndexOfAny(s_nameEnd, i);
             if (nameEnd < 0)
             {
                 break;
@@ -113,7 +117,7 @@ internal sealed class ContentHeaderValue
                 index = 0;
                 isExtended = true;
             }
-            else if (!int.TryParse(suffix, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out index)
+            else if (!int.TryParse(suffix, NumberStyles.None, CultureInfo.InvariantCulture, out index)
                 || index >= MaxSections)
             {
                 continue;
@@ -195,7 +199,7 @@ internal sealed class ContentHeaderValue
             }
         }
 
-        var result = Charsets.Decode(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes), charset, fallback);
+        var result = Charsets.Decode(CollectionsMarshal.AsSpan(bytes), charset, fallback);
         return result.Contains("=?", StringComparison.Ordinal) ? EncodedWordDecoder.Decode(result, fallback) : result;
     }
 

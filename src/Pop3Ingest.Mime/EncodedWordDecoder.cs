@@ -50,7 +50,7 @@ public static class EncodedWordDecoder
 
         Charsets.EnsureRegistered();
         var output = new StringBuilder(text.Length);
-        var bytes = ArrayPool<byte>.Shared.Rent((text.Length * 3) + 16);
+        var bytes = ArrayPool<byte>.Shared.Rent((int)Math.Min(((long)text.Length * 3) + 16, Array.MaxLength));
         try
         {
             var byteCount = 0;

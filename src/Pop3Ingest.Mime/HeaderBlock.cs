@@ -3,26 +3,6 @@ using System.Text;
 
 namespace Pop3Ingest.Mime;
 
-/// <summary>How <see cref="HeaderBlock.EndLine"/> classified the line just completed.</summary>
-internal enum HeaderLineKind
-{
-    /// <summary>The start of a header field; kept.</summary>
-    Field,
-
-    /// <summary>A folded continuation of the previous field (RFC 5322 §2.2.3); kept.</summary>
-    Continuation,
-
-    /// <summary>Ignored: a continuation with no field before it, or an mbox "From " line at the very start.</summary>
-    Dropped,
-
-    /// <summary>The empty line that ends the header section (RFC 5322 §2.1); not kept.</summary>
-    Blank,
-
-    /// <summary>Not a header line: the header section ended without its blank line and this line is body. It stays
-    /// readable through <see cref="HeaderBlock.PendingLine"/> and is not part of the fields.</summary>
-    NotAHeader,
-}
-
 /// <summary>
 /// Buffers one header block, line by line, bounded by a byte limit, and enumerates its fields.
 /// Lines are stored without their line endings, separated by LF, so unfolding means dropping the LFs.
@@ -42,7 +22,7 @@ internal sealed class HeaderBlock : IDisposable
     public HeaderBlock(int maxBytes)
     {
         _maxBytes = Math.Max(maxBytes, 0);
-        _buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialSize, _maxBytes + 16));
+        _buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(InitialSize, (long)_maxBytes + 16));
     }
 
     /// <summary>The completed lines (excluding a <see cref="HeaderLineKind.NotAHeader"/> line).</summary>
@@ -115,7 +95,13 @@ internal sealed class HeaderBlock : IDisposable
 
         if (line[0] is (byte)' ' or (byte)'\t')
         {
-            kind = _fieldStart >= 0 ? HeaderLineKind.Continuation : HeaderLineKind.Dropped;
+            if (_fieldStart < 0)
+            {
+                // Indented text before any field: the entity has no header, this is its body.
+                return HeaderLineKind.NotAHeader;
+            }
+
+            kind = HeaderLineKind.Continuation;
         }
         else if (IsFieldStart(line))
         {
@@ -189,11 +175,14 @@ internal sealed class HeaderBlock : IDisposable
         }
     }
 
-    /// <summary>RFC 5322 §2.2 field name: printable ASCII except ':'; §4.5 obsolete syntax allows WSP before the colon.</summary>
+    /// <summary>
+    /// RFC 5322 §2.2 field name: printable ASCII except ':'; §4.5 obsolete syntax allows WSP before the colon.
+    /// 8-bit bytes are tolerated in the name, so one broken field does not end the header section.
+    /// </summary>
     private static bool IsFieldStart(ReadOnlySpan<byte> line)
     {
         var i = 0;
-        while (i < line.Length && line[i] is > 32 and < 127 and not (byte)':')
+        while (i < line.Length && line[i] > 32 && line[i] != 127 && line[i] != (byte)':')
         {
             i++;
         }
@@ -225,7 +214,7 @@ internal sealed class HeaderBlock : IDisposable
             return;
         }
 
-        var grown = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Min(_buffer.Length * 2, _maxBytes + 16)));
+        var grown = ArrayPool<byte>.Shared.Rent((int)Math.Max(needed, Math.Min(Math.Min((long)_buffer.Length * 2, (long)_maxBytes + 16), Array.MaxLength)));
         _buffer.AsSpan(0, _length).CopyTo(grown);
         ArrayPool<byte>.Shared.Return(_buffer);
         _buffer = grown;

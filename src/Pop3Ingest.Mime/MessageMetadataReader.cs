@@ -70,11 +70,11 @@ public sealed class MessageMetadataReader
     /// <param name="options">Bounds and fallback charset; <see cref="MimeReaderOptions.Default"/> when <see langword="null"/>.</param>
     public MessageMetadataReader(MimeReaderOptions? options = null)
     {
-        _options = options ?? MimeReaderOptions.Default;
-        _fallback = _options.FallbackEncoding ?? Charsets.Windows1252;
+        _options = (options ?? MimeReaderOptions.Default).Normalized();
+        _fallback = _options.FallbackEncoding;
         _headers = new HeaderBlock(_options.MaxHeaderBytes);
-        _candidate = new byte[Math.Max(_options.MaxBoundaryLength, 1) + 4 + MaxTransportPadding];
-        _frames.Add(MimeFrame.Message(0, -1));
+        _candidate = new byte[_options.MaxBoundaryLength + 4 + MaxTransportPadding];
+        _frames.Add(MimeFrame.Message(1, 0, -1));
     }
 
     private enum ReaderState
@@ -510,7 +510,7 @@ public sealed class MessageMetadataReader
             }
 
             // The preamble (RFC 2046 §5.1.1) runs up to the first boundary.
-            _frames.Add(MimeFrame.Multipart(entity.Boundary, entity.IsDigest));
+            _frames.Add(MimeFrame.Multipart(_partCount, entity.Boundary, entity.IsDigest));
             _boundaryCount++;
             _nestingDepth = Math.Max(_nestingDepth, containers + 1);
             return;
@@ -530,7 +530,7 @@ public sealed class MessageMetadataReader
                 var index = AttachmentRule.IsAttachmentMessage(entity)
                     ? _builder.AddAttachment(entity.FileName, "message/rfc822", 0)
                     : -1;
-                _frames.Add(MimeFrame.Message(bodyStart, index));
+                _frames.Add(MimeFrame.Message(_partCount + 1, bodyStart, index));
                 _nestingDepth = Math.Max(_nestingDepth, containers + 1);
                 if (TryCountPart())
                 {
@@ -664,7 +664,7 @@ public sealed class MessageMetadataReader
             _boundaryCount--;
             if (unterminated)
             {
-                _builder.AddProblem("A multipart was not closed by its final boundary.");
+                _builder.AddProblem(string.Create(CultureInfo.InvariantCulture, $"The multipart of part {frame.PartNumber} was not closed by its final boundary."));
             }
         }
         else if (frame.AttachmentIndex >= 0)

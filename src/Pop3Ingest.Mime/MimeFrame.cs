@@ -6,13 +6,17 @@ namespace Pop3Ingest.Mime;
 /// </summary>
 internal sealed class MimeFrame
 {
-    private MimeFrame(byte[]? boundary, bool isDigest, long bodyStart, int attachmentIndex)
+    private MimeFrame(int partNumber, byte[]? boundary, bool isDigest, long bodyStart, int attachmentIndex)
     {
+        PartNumber = partNumber;
         Boundary = boundary;
         IsDigest = isDigest;
         BodyStart = bodyStart;
         AttachmentIndex = attachmentIndex;
     }
+
+    /// <summary>The number of the entity this container is (1 for the message itself), for problem reports.</summary>
+    public int PartNumber { get; }
 
     /// <summary>The boundary (without the leading "--") of a multipart; <see langword="null"/> for a message.</summary>
     public byte[]? Boundary { get; }
@@ -31,7 +35,7 @@ internal sealed class MimeFrame
     /// <summary>For a message: whether its first leaf part has been seen.</summary>
     public bool FirstLeafSeen { get; set; }
 
-    public static MimeFrame Multipart(byte[] boundary, bool isDigest) => new(boundary, isDigest, 0, -1);
+    public static MimeFrame Multipart(int partNumber, byte[] boundary, bool isDigest) => new(partNumber, boundary, isDigest, 0, -1);
 
-    public static MimeFrame Message(long bodyStart, int attachmentIndex) => new(null, false, bodyStart, attachmentIndex);
+    public static MimeFrame Message(int partNumber, long bodyStart, int attachmentIndex) => new(partNumber, null, false, bodyStart, attachmentIndex);
 }

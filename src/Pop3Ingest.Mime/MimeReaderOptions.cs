@@ -9,6 +9,8 @@ namespace Pop3Ingest.Mime;
 /// </summary>
 public sealed class MimeReaderOptions
 {
+    private const int MaxBoundaryLimit = 65536;
+
     /// <summary>The defaults: 256 KiB per header block, depth 32, 1000 parts, boundaries up to 256 bytes, windows-1252.</summary>
     public static MimeReaderOptions Default { get; } = new();
 
@@ -33,7 +35,7 @@ public sealed class MimeReaderOptions
     /// <summary>
     /// Longest boundary parameter accepted (RFC 2046 §5.1.1 allows 70). A multipart with a longer one is
     /// treated as an opaque leaf. Lines that could be boundaries are buffered up to this length plus a little
-    /// transport padding, never more.
+    /// transport padding, never more. Values above 65536 count as 65536.
     /// </summary>
     public int MaxBoundaryLength { get; init; } = 256;
 
@@ -42,4 +44,22 @@ public sealed class MimeReaderOptions
     /// Defaults to windows-1252, a superset of Latin-1's printable characters.
     /// </summary>
     public Encoding FallbackEncoding { get; init; } = Charsets.Windows1252;
+
+    /// <summary>These options with out-of-range values brought into range (at least one part, 1 to 65536 boundary bytes).</summary>
+    internal MimeReaderOptions Normalized()
+    {
+        if (MaxHeaderBytes >= 0 && MaxDepth >= 0 && MaxParts >= 1 && MaxBoundaryLength is >= 1 and <= MaxBoundaryLimit && FallbackEncoding is not null)
+        {
+            return this;
+        }
+
+        return new MimeReaderOptions
+        {
+            MaxHeaderBytes = Math.Max(0, MaxHeaderBytes),
+            MaxDepth = Math.Max(0, MaxDepth),
+            MaxParts = Math.Max(1, MaxParts),
+            MaxBoundaryLength = Math.Clamp(MaxBoundaryLength, 1, MaxBoundaryLimit),
+            FallbackEncoding = FallbackEncoding ?? Charsets.Windows1252,
+        };
+    }
 }

@@ -2,31 +2,6 @@ using System.Text;
 
 namespace Pop3Ingest.Mime;
 
-/// <summary>The kinds of lexical tokens of RFC 5322 §3.2 structured header fields.</summary>
-internal enum Rfc5322TokenKind
-{
-    /// <summary>An atom (atext, plus non-ASCII characters per RFC 6532). Dots are separate <see cref="Special"/> tokens.</summary>
-    Atom,
-
-    /// <summary>A quoted string; <see cref="Rfc5322Token.Text"/> holds its content with quoted pairs resolved.</summary>
-    QuotedString,
-
-    /// <summary>A domain literal, brackets included.</summary>
-    DomainLiteral,
-
-    /// <summary>A comment; <see cref="Rfc5322Token.Text"/> holds its content without the outer parentheses.</summary>
-    Comment,
-
-    /// <summary>One special character: &lt; &gt; : ; @ , . or a stray ] or \.</summary>
-    Special,
-}
-
-/// <summary>One token; <paramref name="SpaceBefore"/> tells whether whitespace or a comment preceded it.</summary>
-internal readonly record struct Rfc5322Token(Rfc5322TokenKind Kind, string Text, bool SpaceBefore)
-{
-    public bool Is(char special) => Kind == Rfc5322TokenKind.Special && Text.Length == 1 && Text[0] == special;
-}
-
 /// <summary>
 /// Splits unfolded structured header text into RFC 5322 §3.2 tokens. Lenient: an unterminated quoted string,
 /// comment or domain literal runs to the end; control characters count as whitespace. Linear time, never throws.

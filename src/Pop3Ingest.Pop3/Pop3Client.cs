@@ -546,8 +546,9 @@ public sealed class Pop3Client : IAsyncDisposable
                         batch.Add("RETR " + entry.Number.ToString(CultureInfo.InvariantCulture));
                     }
 
+                    var idle = pending.Count == batch.Count;
                     using var writeOp = Connection.Begin(cancellationToken);
-                    await SendBatchAsync(batch, writeOp, cancellationToken).ConfigureAwait(false);
+                    await SendBatchAsync(batch, writeOp, cancellationToken, idle).ConfigureAwait(false);
                 }
 
                 var current = pending.Dequeue();
@@ -737,13 +738,15 @@ public sealed class Pop3Client : IAsyncDisposable
         await connection.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task SendBatchAsync(IReadOnlyList<string> commands, Pop3Connection.Operation op, CancellationToken cancellationToken)
+    private async Task SendBatchAsync(IReadOnlyList<string> commands, Pop3Connection.Operation op, CancellationToken cancellationToken, bool idle = true)
     {
+        // Pipelined commands may go out while earlier answers are still arriving (idle false): data in the buffer is
+        // expected then. With nothing outstanding, data would mean a server out of step.
         _ = op;
-        if (commands.Count == 1)
+        if (idle && Connection.HasUnexpectedData)
         {
-            await SendAsync(commands[0], null, op, cancellationToken).ConfigureAwait(false);
-            return;
+            throw Connection.Break(new Pop3ProtocolException(
+                $"The server sent data before the command {commands[0].Split(' ')[0]} was sent: '{Pop3ResponseParser.Sanitize(Connection.Buffered)}'"));
         }
 
         var builder = new StringBuilder();

@@ -367,6 +367,37 @@ public sealed class ScriptedServerTests
     }
 
     [Fact]
+    public async Task A_narrow_pipeline_window_is_topped_up_while_answers_are_in_flight()
+    {
+        await using var server = ScriptedPop3Server.Start(async c =>
+        {
+            await Scripts.LoginAsync(c);
+            for (var i = 1; i <= 6; i++)
+            {
+                await c.ExpectAsync($"RETR {i}");
+                await c.SendAsync("+OK\r\n" + Scripts.Stuff($"Subject: {i}\r\n\r\n{new string((char)('a' + i), 3000)}\r\n"));
+            }
+
+            await c.ExpectAsync("QUIT");
+            await c.SendLineAsync("+OK");
+        });
+        await using var client = await Scripts.ConnectAsync(server, o => o.PipelineDepth = 2);
+        var count = 0;
+        await foreach (var item in client.RetrieveManyAsync([.. Enumerable.Range(1, 6).Select(n => new Pop3ListEntry(n, 3000))]))
+        {
+            await Task.Delay(10);
+            var copy = new MemoryStream();
+            await item.Content!.CopyToAsync(copy);
+            Assert.EndsWith(new string((char)('a' + item.Number), 3000) + "\r\n", Encoding.ASCII.GetString(copy.ToArray()), StringComparison.Ordinal);
+            count++;
+        }
+
+        Assert.Equal(6, count);
+        Assert.True(await client.QuitAsync());
+        Assert.Empty(server.Failures);
+    }
+
+    [Fact]
     public async Task Sequential_mode_gives_the_same_bytes_one_command_at_a_time()
     {
         await using var server = ScriptedPop3Server.Start(async c =>

@@ -103,6 +103,8 @@ internal sealed class Pop3ClientOptionsBuilder
 
     public bool UsePipelining { get; set; } = true;
 
+    public int PipelineDepth { get; set; } = 32;
+
     public int MaxLineLength { get; set; } = 8 * 1024;
 
     public long MaxListingBytes { get; set; } = 1024 * 1024;
@@ -118,6 +120,7 @@ internal sealed class Pop3ClientOptionsBuilder
         Timeout = Timeout,
         SessionTimeout = SessionTimeout,
         UsePipelining = UsePipelining,
+        PipelineDepth = PipelineDepth,
         MaxLineLength = MaxLineLength,
         MaxListingBytes = MaxListingBytes,
         Trace = Trace,
