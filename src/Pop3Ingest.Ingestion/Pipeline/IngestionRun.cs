@@ -560,7 +560,7 @@ internal sealed class IngestionRun
 
     private FailureKind? Classify(Exception e) => e switch
     {
-        Pop3AuthenticationException => FailureKind.Authentication,
+        Pop3AuthenticationException or CredentialsUnavailableException => FailureKind.Authentication,
         Pop3SecurityException => FailureKind.Security,
         Pop3ProtocolException => FailureKind.Protocol,
         Pop3ConnectionException => FailureKind.Connection,

@@ -42,8 +42,21 @@ public sealed class IngestionRunner
         ArgumentNullException.ThrowIfNull(account);
         using var hard = new CancellationTokenSource();
         await using var registration = stopping.Register(() => hard.CancelAfter(abortGrace ?? TimeSpan.FromSeconds(15))).ConfigureAwait(false);
+        using var activity = Diagnostics.IngestionTelemetry.Source.StartActivity("pop3ingest.run", System.Diagnostics.ActivityKind.Internal);
+        activity?.SetTag("pop3ingest.account", account.Name);
         var run = new IngestionRun(account, _ledger, _store, _notifier, _options, _time, _logger, stopping, hard.Token);
         var result = await run.ExecuteAsync().ConfigureAwait(false);
+        if (activity is not null)
+        {
+            activity.SetTag("pop3ingest.outcome", result.Outcome.ToString());
+            activity.SetTag("pop3ingest.stored", result.Stored);
+            activity.SetTag("pop3ingest.deleted", result.Deleted);
+            if (result.IsFailure)
+            {
+                activity.SetStatus(System.Diagnostics.ActivityStatusCode.Error, result.FailureKind.ToString());
+            }
+        }
+
         RunCompleted?.Invoke(result);
         return result;
     }

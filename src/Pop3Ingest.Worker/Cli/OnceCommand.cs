@@ -30,8 +30,11 @@ internal static class OnceCommand
             account,
             parallel,
         };
-        command.SetAction((parse, cancellationToken) =>
-            RunAsync(parse.GetValue(configOption), parse.GetValue(account), parse.GetValue(parallel), cancellationToken));
+        command.SetAction(async (parse, _) =>
+        {
+            using var signal = new ShutdownSignal();
+            return await RunAsync(parse.GetValue(configOption), parse.GetValue(account), parse.GetValue(parallel), signal.Token).ConfigureAwait(false);
+        });
         return command;
     }
 
@@ -71,11 +74,12 @@ internal static class OnceCommand
         }
 
         var runner = context.Services.GetRequiredService<IngestionRunner>();
+        var factory = context.Services.GetRequiredService<AccountSettingsFactory>();
         var results = new RunResult[accounts.Count];
         await Parallel.ForEachAsync(
             Enumerable.Range(0, accounts.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel) },
-            async (i, _) => results[i] = await runner.RunAsync(AccountSettingsFactory.Create(accounts[i]), stopping, context.Options.ShutdownTimeout).ConfigureAwait(false))
+            async (i, _) => results[i] = await runner.RunAsync(factory.Create(accounts[i]), stopping, context.Options.ShutdownTimeout).ConfigureAwait(false))
             .ConfigureAwait(false);
 
         await Console.Out.WriteLineAsync(Summary(results)).ConfigureAwait(false);

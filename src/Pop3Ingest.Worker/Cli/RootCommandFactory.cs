@@ -16,7 +16,11 @@ internal static class RootCommandFactory
         {
             config,
         };
+        root.Subcommands.Add(RunCommand.Create(config));
         root.Subcommands.Add(OnceCommand.Create(config));
+        root.Subcommands.Add(CheckCommand.Create(config));
+        root.Subcommands.Add(LedgerCommand.Create(config));
+        root.SetAction((parse, _) => RunCommand.RunAsync(parse.GetValue(config)));
         return root;
     }
 
@@ -33,6 +37,7 @@ internal static class RootCommandFactory
             return ExitCodes.InvalidConfiguration;
         }
 
-        return await parse.InvokeAsync().ConfigureAwait(false);
+        // The host handles SIGTERM itself and needs its shutdown timeout; the parser must not cut it short.
+        return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
     }
 }

@@ -1,13 +1,27 @@
+using System.Collections.Concurrent;
+using Azure.Core;
+using Azure.Identity;
 using Pop3Ingest.Ingestion.Pipeline;
 using Pop3Ingest.Pop3;
 using Pop3Ingest.Worker.Options;
 
 namespace Pop3Ingest.Worker.Hosting;
 
-/// <summary>Turns validated account options into what a run needs; secrets are read at each run, never cached here.</summary>
-internal static class AccountSettingsFactory
+/// <summary>
+/// Turns validated account options into what a run needs. Secrets are read at each run (a rotated secret file is
+/// picked up); OAuth credentials are kept per account so that Azure.Identity's cache refreshes tokens before they expire.
+/// </summary>
+internal sealed class AccountSettingsFactory
 {
-    public static AccountSettings Create(AccountOptions account) => new()
+    private readonly Func<AccountOptions, TokenCredential> _credentialFactory;
+    private readonly ConcurrentDictionary<string, (string Key, TokenCredential Credential)> _credentials = new(StringComparer.Ordinal);
+
+    public AccountSettingsFactory(Func<AccountOptions, TokenCredential>? credentialFactory = null)
+    {
+        _credentialFactory = credentialFactory ?? CreateCredential;
+    }
+
+    public AccountSettings Create(AccountOptions account) => new()
     {
         Name = account.Name,
         Client = new Pop3ClientOptions
@@ -22,9 +36,7 @@ internal static class AccountSettingsFactory
             SessionTimeout = account.SessionTimeout,
             UsePipelining = account.Pipelining,
         },
-        Credentials = _ => ValueTask.FromResult(Pop3Credentials.FromPassword(
-            account.Username!,
-            account.PasswordFile is { } file ? OptionsSetup.ReadSecretFile(file) : account.Password!)),
+        Credentials = account.Auth == Pop3AuthMethod.XOAuth2 ? ct => TokenAsync(account, ct) : _ => PasswordAsync(account),
         Auth = account.Auth,
         DeletePolicy = account.DeletePolicy,
         DeleteAfter = TimeSpan.FromDays(account.DeleteAfterDays),
@@ -33,4 +45,45 @@ internal static class AccountSettingsFactory
         MaxBytesPerRun = account.MaxBytesPerRun,
         MaxMessageBytes = account.MaxMessageBytes,
     };
+
+    private static ValueTask<Pop3Credentials> PasswordAsync(AccountOptions account)
+    {
+        try
+        {
+            var password = account.PasswordFile is { } file ? OptionsSetup.ReadSecretFile(file) : account.Password!;
+            return ValueTask.FromResult(Pop3Credentials.FromPassword(account.Username!, password));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CredentialsUnavailableException($"The password file of account {account.Name} cannot be read: {e.Message}", e);
+        }
+    }
+
+    private async ValueTask<Pop3Credentials> TokenAsync(AccountOptions account, CancellationToken cancellationToken)
+    {
+        var key = $"{account.TenantId}|{account.ClientId}|{account.ClientSecretFile}|{account.ClientCertificateFile}|{account.ClientSecret?.GetHashCode(StringComparison.Ordinal)}";
+        var entry = _credentials.AddOrUpdate(account.Name, _ => (key, _credentialFactory(account)),
+            (_, existing) => existing.Key == key ? existing : (key, _credentialFactory(account)));
+        try
+        {
+            var token = await entry.Credential.GetTokenAsync(new TokenRequestContext([account.Scope]), cancellationToken).ConfigureAwait(false);
+            return Pop3Credentials.FromAccessToken(account.Username!, token.Token);
+        }
+        catch (Exception e) when (e is AuthenticationFailedException or CredentialUnavailableException or IOException or UnauthorizedAccessException)
+        {
+            throw new CredentialsUnavailableException($"No OAuth token for account {account.Name} from tenant {account.TenantId}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Client credentials for Microsoft 365 (app-only POP access), with a secret or a certificate.</summary>
+    private static TokenCredential CreateCredential(AccountOptions account)
+    {
+        if (account.ClientCertificateFile is { } certificate)
+        {
+            return new ClientCertificateCredential(account.TenantId, account.ClientId, certificate);
+        }
+
+        var secret = account.ClientSecretFile is { } file ? OptionsSetup.ReadSecretFile(file) : account.ClientSecret!;
+        return new ClientSecretCredential(account.TenantId, account.ClientId, secret);
+    }
 }

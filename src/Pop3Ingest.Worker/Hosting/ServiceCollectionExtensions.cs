@@ -24,6 +24,7 @@ internal static class ServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<Pop3IngestOptions>, Pop3IngestOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<AccountSettingsFactory>();
         services.AddSingleton<ILedger>(sp =>
         {
             var ledger = sp.GetRequiredService<IOptions<Pop3IngestOptions>>().Value.Ledger;

@@ -50,4 +50,26 @@ public sealed class AccountOptions
 
     /// <summary>Use PIPELINING when the server offers it.</summary>
     public bool Pipelining { get; set; } = true;
+
+    /// <summary>A Quartz cron expression (seconds first, e.g. <c>0 */5 * * * ?</c>). Set this or <see cref="Interval"/>.</summary>
+    public string? Schedule { get; set; }
+
+    /// <summary>Time between runs. Set this or <see cref="Schedule"/>.</summary>
+    public TimeSpan? Interval { get; set; }
+
+    /// <summary>XOAUTH2 with Microsoft 365: the Entra ID tenant.</summary>
+    public string? TenantId { get; set; }
+
+    /// <summary>XOAUTH2: the app registration's client id.</summary>
+    public string? ClientId { get; set; }
+
+    public string? ClientSecret { get; set; }
+
+    public string? ClientSecretFile { get; set; }
+
+    /// <summary>XOAUTH2: a PEM or PFX file with the client certificate (and its key) instead of a secret.</summary>
+    public string? ClientCertificateFile { get; set; }
+
+    /// <summary>XOAUTH2: the token scope.</summary>
+    public string Scope { get; set; } = "https://outlook.office365.com/.default";
 }

@@ -23,6 +23,8 @@ internal static class OptionsSetup
             account.Name = child.Key.ToLowerInvariant();
             account.CaFile = Resolve(account.CaFile, baseDirectory);
             account.PasswordFile = Resolve(account.PasswordFile, baseDirectory);
+            account.ClientSecretFile = Resolve(account.ClientSecretFile, baseDirectory);
+            account.ClientCertificateFile = Resolve(account.ClientCertificateFile, baseDirectory);
             accounts[account.Name] = account;
         }
 

@@ -17,6 +17,10 @@ public sealed class Pop3IngestOptions
     /// <summary>Accounts by name, each merged over <see cref="Defaults"/> by <see cref="OptionsSetup"/>.</summary>
     public Dictionary<string, AccountOptions> Accounts { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    public SchedulerOptions Scheduler { get; set; } = new();
+
+    public HttpOptions Http { get; set; } = new();
+
     /// <summary>How long a stopping run may take to finish its message and QUIT before its I/O is cut.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

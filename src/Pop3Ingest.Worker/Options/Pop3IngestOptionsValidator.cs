@@ -27,6 +27,7 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
             errors.Add($"{Root}:Notifications:Provider: '{options.Notifications.Provider}' is not a known provider (None).");
         }
 
+        ValidateScheduler(options.Scheduler, options.Http, errors);
         if (options.ShutdownTimeout <= TimeSpan.Zero)
         {
             errors.Add($"{Root}:ShutdownTimeout must be positive.");
@@ -166,8 +167,10 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
         }
         else
         {
-            errors.Add($"{key}:Auth XOAuth2 needs a token source, which this version configures through the Microsoft 365 keys (not yet set).");
+            ValidateOAuth(account, key, errors);
         }
+
+        ValidateSchedule(account, key, errors);
 
         if (account.DeletePolicy == DeletePolicy.AfterDays && account.DeleteAfterDays < 1)
         {
@@ -207,6 +210,96 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
         if (account.SessionTimeout < account.Timeout)
         {
             errors.Add($"{key}:SessionTimeout must not be shorter than Timeout.");
+        }
+    }
+
+    private static void ValidateOAuth(AccountOptions account, string key, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(account.TenantId))
+        {
+            errors.Add($"{key}:TenantId is required with Auth XOAuth2 (the Microsoft 365 tenant).");
+        }
+
+        if (string.IsNullOrWhiteSpace(account.ClientId))
+        {
+            errors.Add($"{key}:ClientId is required with Auth XOAuth2 (the app registration).");
+        }
+
+        var sources = new[] { account.ClientSecret, account.ClientSecretFile, account.ClientCertificateFile }.Count(s => !string.IsNullOrEmpty(s));
+        if (sources != 1)
+        {
+            errors.Add($"{key}:ClientSecret, ClientSecretFile or ClientCertificateFile: set exactly one with Auth XOAuth2.");
+        }
+
+        foreach (var (name, file) in new[] { ("ClientSecretFile", account.ClientSecretFile), ("ClientCertificateFile", account.ClientCertificateFile) })
+        {
+            if (file is not null && !File.Exists(file))
+            {
+                errors.Add($"{key}:{name}: the file {file} does not exist.");
+            }
+        }
+
+        if (account.Password is not null || account.PasswordFile is not null)
+        {
+            errors.Add($"{key}:Password is not used with Auth XOAuth2; remove it.");
+        }
+    }
+
+    private static void ValidateSchedule(AccountOptions account, string key, List<string> errors)
+    {
+        var hasSchedule = !string.IsNullOrWhiteSpace(account.Schedule);
+        if (hasSchedule && account.Interval is not null)
+        {
+            errors.Add($"{key}: set Schedule or Interval, not both.");
+        }
+        else if (!hasSchedule && account.Interval is null)
+        {
+            errors.Add($"{key}:Interval (or Schedule) is required: when should this account be polled? (it may come from Pop3Ingest:Defaults)");
+        }
+        else if (account.Interval is { } interval && interval < TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"{key}:Interval must be at least one second.");
+        }
+        else if (hasSchedule && !Jobs.ScheduleSpec.TryParseCron(account.Schedule!, out var problem))
+        {
+            errors.Add($"{key}:Schedule: '{account.Schedule}' is not a Quartz cron expression ({problem}).");
+        }
+    }
+
+    private static void ValidateScheduler(SchedulerOptions scheduler, HttpOptions http, List<string> errors)
+    {
+        if (scheduler.MaxConcurrentAccounts < 1)
+        {
+            errors.Add($"{Root}:Scheduler:MaxConcurrentAccounts must be at least 1.");
+        }
+
+        if (scheduler.MaxConnectionsPerHost < 1)
+        {
+            errors.Add($"{Root}:Scheduler:MaxConnectionsPerHost must be at least 1.");
+        }
+
+        if (scheduler.Jitter is { } jitter && jitter < TimeSpan.Zero)
+        {
+            errors.Add($"{Root}:Scheduler:Jitter cannot be negative.");
+        }
+
+        if (scheduler.MaxBackoff < TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"{Root}:Scheduler:MaxBackoff must be at least one second.");
+        }
+
+        foreach (var url in (http.Urls ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri) ||
+                uri.Scheme is not ("http" or "https"))
+            {
+                errors.Add($"{Root}:Http:Urls: '{url}' is not an http(s) URL.");
+            }
+        }
+
+        if (http.FailingThreshold <= TimeSpan.Zero)
+        {
+            errors.Add($"{Root}:Http:FailingThreshold must be positive.");
         }
     }
 

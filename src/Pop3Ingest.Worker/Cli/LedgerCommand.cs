@@ -1,0 +1,227 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Pop3Ingest.Ingestion.Ledger;
+using Pop3Ingest.Ingestion.Storage;
+using Pop3Ingest.Pop3;
+using Pop3Ingest.Worker.Hosting;
+using Pop3Ingest.Worker.Options;
+
+namespace Pop3Ingest.Worker.Cli;
+
+/// <summary><c>ledger seed|list|retry|export|import</c>: operate the ledger.</summary>
+internal static class LedgerCommand
+{
+    private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public static Command Create(Option<string?> configOption)
+    {
+        var ledger = new Command("ledger", "Operate the ledger. Exit code 0: done; 1: failed; 2: invalid configuration or usage.");
+        ledger.Subcommands.Add(Seed(configOption));
+        ledger.Subcommands.Add(List(configOption));
+        ledger.Subcommands.Add(Retry(configOption));
+        ledger.Subcommands.Add(Export(configOption));
+        ledger.Subcommands.Add(Import(configOption));
+        return ledger;
+    }
+
+    private static Option<string> AccountOption() => new("--account", "-a") { Description = "The account (case-insensitive).", Required = true };
+
+    private static Command Seed(Option<string?> configOption)
+    {
+        var account = AccountOption();
+        var command = new Command("seed",
+            "Adopt an existing mailbox: mark every message now on the server as Seeded, so that it is never downloaded nor deleted by the worker; " +
+            "only mail that arrives later is ingested.")
+        {
+            account,
+        };
+        command.SetAction((parse, _) => WithContext(parse.GetValue(configOption), async context =>
+        {
+            var options = Find(context, parse.GetValue(account)!);
+            if (options is null)
+            {
+                return ExitCodes.InvalidConfiguration;
+            }
+
+            using var signal = new ShutdownSignal();
+            var settings = context.Services.GetRequiredService<AccountSettingsFactory>().Create(options);
+            var ledger = context.Services.GetRequiredService<ILedger>();
+            await ledger.MigrateAsync(signal.Token).ConfigureAwait(false);
+            await using var client = new Pop3Client(settings.Client);
+            await client.ConnectAsync(signal.Token).ConfigureAwait(false);
+            await client.AuthenticateAsync(await settings.Credentials(signal.Token).ConfigureAwait(false), settings.Auth, signal.Token).ConfigureAwait(false);
+            var uidls = await client.GetUidlsAsync(signal.Token).ConfigureAwait(false);
+            await client.QuitAsync(signal.Token).ConfigureAwait(false);
+            var known = (await ledger.GetAccountAsync(options.Name, signal.Token).ConfigureAwait(false)).Select(r => r.Uidl).ToHashSet(StringComparer.Ordinal);
+            var now = DateTimeOffset.UtcNow;
+            var rows = uidls.Select(u => u.Uid).Distinct(StringComparer.Ordinal).Where(u => !known.Contains(u)).Select(u => new LedgerRow
+            {
+                Account = options.Name, Uidl = u, BlobName = BlobNaming.BlobNameOf(options.Name, u, now), State = LedgerState.Seeded,
+                FirstSeen = now, UpdatedAt = now,
+            }).ToList();
+            var progress = !Console.IsOutputRedirected;
+            for (var i = 0; i < rows.Count; i += 1000)
+            {
+                await ledger.InsertAsync(rows.Skip(i).Take(1000).ToList(), signal.Token).ConfigureAwait(false);
+                if (progress)
+                {
+                    Console.Write($"\rseeding {options.Name}: {Math.Min(i + 1000, rows.Count)}/{rows.Count}");
+                }
+            }
+
+            if (progress && rows.Count > 0)
+            {
+                Console.WriteLine();
+            }
+
+            Console.WriteLine($"{options.Name}: {rows.Count} messages seeded, {uidls.Count - rows.Count} already known.");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command List(Option<string?> configOption)
+    {
+        var account = AccountOption();
+        var state = new Option<LedgerState?>("--state", "-s") { Description = "Only rows in this state." };
+        var format = new Option<string>("--format") { Description = "table, tsv or json (one object per line).", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong("table", "tsv", "json");
+        var command = new Command("list", "List an account's ledger rows.") { account, state, format };
+        command.SetAction((parse, _) => WithContext(parse.GetValue(configOption), async context =>
+        {
+            var options = Find(context, parse.GetValue(account)!);
+            if (options is null)
+            {
+                return ExitCodes.InvalidConfiguration;
+            }
+
+            var ledger = context.Services.GetRequiredService<ILedger>();
+            await ledger.MigrateAsync(CancellationToken.None).ConfigureAwait(false);
+            var rows = new List<string[]> { new[] { "state", "uidl", "blob", "first seen", "size", "attempts", "last error" } };
+            await foreach (var row in ledger.ReadAllAsync(options.Name, parse.GetValue(state), CancellationToken.None).ConfigureAwait(false))
+            {
+                if (parse.GetValue(format) == "json")
+                {
+                    Console.WriteLine(JsonSerializer.Serialize(row, s_json));
+                    continue;
+                }
+
+                rows.Add([row.State.ToString(), Printable(row.Uidl), row.BlobName, row.FirstSeen.ToString("u", CultureInfo.InvariantCulture),
+                    row.Size?.ToString(CultureInfo.InvariantCulture) ?? "", row.Attempts.ToString(CultureInfo.InvariantCulture), row.LastError ?? ""]);
+            }
+
+            if (parse.GetValue(format) == "tsv")
+            {
+                foreach (var row in rows)
+                {
+                    Console.WriteLine(string.Join('\t', row.Select(c => c.Replace('\t', ' '))));
+                }
+            }
+            else if (parse.GetValue(format) == "table")
+            {
+                Console.WriteLine(CheckCommand.Table(rows));
+            }
+
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command Retry(Option<string?> configOption)
+    {
+        var account = AccountOption();
+        var uidl = new Option<string>("--uidl", "-u") { Description = "The UIDL of the quarantined message.", Required = true };
+        var command = new Command("retry", "Release a quarantined message: it is downloaded again on the next run.") { account, uidl };
+        command.SetAction((parse, _) => WithContext(parse.GetValue(configOption), async context =>
+        {
+            var options = Find(context, parse.GetValue(account)!);
+            if (options is null)
+            {
+                return ExitCodes.InvalidConfiguration;
+            }
+
+            var ledger = context.Services.GetRequiredService<ILedger>();
+            await ledger.MigrateAsync(CancellationToken.None).ConfigureAwait(false);
+            if (await ledger.ReleaseAsync(options.Name, parse.GetValue(uidl)!, DateTimeOffset.UtcNow, CancellationToken.None).ConfigureAwait(false))
+            {
+                Console.WriteLine($"{options.Name}: {parse.GetValue(uidl)} released; the next run downloads it again.");
+                return ExitCodes.Success;
+            }
+
+            await Console.Error.WriteLineAsync($"{options.Name}: no quarantined message with UIDL {parse.GetValue(uidl)}.").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }));
+        return command;
+    }
+
+    private static Command Export(Option<string?> configOption)
+    {
+        var file = new Option<FileInfo>("--file", "-f") { Description = "Where to write the ledger (JSON Lines).", Required = true };
+        var account = new Option<string?>("--account", "-a") { Description = "Only this account." };
+        var command = new Command("export", "Write the ledger to a portable file (to move it to another provider).") { file, account };
+        command.SetAction((parse, _) => WithContext(parse.GetValue(configOption), async context =>
+        {
+            var ledger = context.Services.GetRequiredService<ILedger>();
+            await ledger.MigrateAsync(CancellationToken.None).ConfigureAwait(false);
+            var count = await LedgerTransfer.ExportAsync(ledger, parse.GetValue(file)!.FullName, parse.GetValue(account)?.ToLowerInvariant(), CancellationToken.None).ConfigureAwait(false);
+            Console.WriteLine($"{count} rows exported to {parse.GetValue(file)!.FullName}.");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command Import(Option<string?> configOption)
+    {
+        var file = new Option<FileInfo>("--file", "-f") { Description = "A file written by 'ledger export'.", Required = true };
+        var command = new Command("import",
+            "Read a file written by 'ledger export' into this ledger. Rows keep their blob names and states; rows already present are left alone.")
+        {
+            file,
+        };
+        command.SetAction((parse, _) => WithContext(parse.GetValue(configOption), async context =>
+        {
+            var ledger = context.Services.GetRequiredService<ILedger>();
+            await ledger.MigrateAsync(CancellationToken.None).ConfigureAwait(false);
+            var count = await LedgerTransfer.ImportAsync(ledger, parse.GetValue(file)!.FullName, CancellationToken.None).ConfigureAwait(false);
+            Console.WriteLine($"{count} rows imported from {parse.GetValue(file)!.FullName}.");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static async Task<int> WithContext(string? configPath, Func<WorkerContext, Task<int>> action)
+    {
+        await using var context = WorkerContext.TryCreate(configPath, Console.Error, out var exitCode);
+        if (context is null)
+        {
+            return exitCode;
+        }
+
+        try
+        {
+            return await action(context).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is Pop3Exception or LedgerSchemaException or LedgerFormatException or System.Data.Common.DbException or IOException or UnauthorizedAccessException
+                                      or OperationCanceledException or Ingestion.Pipeline.CredentialsUnavailableException)
+        {
+            await Console.Error.WriteLineAsync($"Failed: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+    }
+
+    private static AccountOptions? Find(WorkerContext context, string name)
+    {
+        if (context.Options.Accounts.TryGetValue(name, out var account))
+        {
+            return account;
+        }
+
+        Console.Error.WriteLine($"Invalid usage: --account: no account named '{name}' under Pop3Ingest:Accounts.");
+        return null;
+    }
+
+    private static string Printable(string uidl) =>
+        uidl.Any(c => c < 0x20 || c > 0x7E) ? string.Concat(uidl.Select(c => c < 0x20 || c > 0x7E ? $"\\x{(int)c:X2}" : c.ToString())) : uidl;
+}

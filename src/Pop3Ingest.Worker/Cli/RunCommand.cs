@@ -1,0 +1,122 @@
+using System.CommandLine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Pop3Ingest.Ingestion.Ledger;
+using Pop3Ingest.Ingestion.Notifications;
+using Pop3Ingest.Ingestion.Storage;
+using Pop3Ingest.Worker.Diagnostics;
+using Pop3Ingest.Worker.Hosting;
+using Pop3Ingest.Worker.Jobs;
+using Pop3Ingest.Worker.Options;
+using Quartz;
+
+namespace Pop3Ingest.Worker.Cli;
+
+/// <summary>
+/// <c>run</c> (the default verb): the scheduled service, with health, status and metrics over HTTP. SIGTERM stops
+/// taking new work, lets running accounts finish or abandon their current message and QUIT, and exits 0.
+/// </summary>
+internal static class RunCommand
+{
+    public const string Description =
+        "Run the scheduled service (the default): every account on its own schedule, configuration edits applied live, " +
+        "health and metrics on Pop3Ingest:Http:Urls. Exit code 0 after SIGTERM/SIGINT and a clean stop; 2: invalid configuration.";
+
+    public static Command Create(Option<string?> configOption)
+    {
+        var command = new Command("run", Description);
+        command.SetAction((parse, _) => RunAsync(parse.GetValue(configOption)));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(string? configPath)
+    {
+        Pop3IngestOptions options;
+        IConfiguration configuration;
+        await using (var context = WorkerContext.TryCreate(configPath, Console.Error, out var exitCode))
+        {
+            if (context is null)
+            {
+                return exitCode;
+            }
+
+            options = context.Options;
+            configuration = context.Configuration;
+            try
+            {
+                await context.Services.GetRequiredService<ILedger>().MigrateAsync(CancellationToken.None).ConfigureAwait(false);
+                await context.Services.GetRequiredService<IMessageStore>().InitializeAsync(CancellationToken.None).ConfigureAwait(false);
+                if (context.Services.GetService<INotifier>() is { } notifier)
+                {
+                    await notifier.InitializeAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is LedgerSchemaException or StoreException or NotifierException or System.Data.Common.DbException or IOException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync($"Cannot start: {e.Message}").ConfigureAwait(false);
+                return ExitCodes.Failure;
+            }
+        }
+
+        var urls = options.Http.Urls?.Trim();
+        if (string.IsNullOrEmpty(urls))
+        {
+            var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = options.BaseDirectory });
+            Configure(builder, configuration, options);
+            using var host = builder.Build();
+            await host.RunAsync().ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+
+        var web = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = options.BaseDirectory, Args = [] });
+        Configure(web, configuration, options);
+
+        // After Configure: it replaces the configuration sources, and the URLs live in the host's configuration.
+        web.WebHost.UseUrls(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        await using var app = web.Build();
+        StatusEndpoints.Map(app);
+        app.Lifetime.ApplicationStarted.Register(() =>
+            WorkerLog.Started(app.Services.GetRequiredService<ILogger<LiveOptions>>(), options.Accounts.Count, urls));
+        await app.RunAsync().ConfigureAwait(false);
+        return ExitCodes.Success;
+    }
+
+    private static void Configure(IHostApplicationBuilder builder, IConfiguration configuration, Pop3IngestOptions options)
+    {
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddConfiguration(configuration);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            console.UseUtcTimestamp = true;
+            console.ColorBehavior = LoggerColorBehavior.Disabled;
+        });
+
+        var services = builder.Services;
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout + TimeSpan.FromSeconds(5));
+        services.AddPop3Ingest(configuration, options.BaseDirectory);
+        services.AddSingleton<LiveOptions>();
+        services.AddSingleton<AccountStatusRegistry>();
+        services.AddSingleton<IngestionMetrics>();
+        services.AddSingleton(new HostConnectionLimiter(options.Scheduler.MaxConnectionsPerHost));
+        services.AddSingleton<LedgerCounts>();
+        services.AddHostedService(sp => sp.GetRequiredService<LedgerCounts>());
+        services.AddTransient<IngestionJob>();
+        services.AddQuartz(quartz =>
+        {
+            quartz.UseDefaultThreadPool(options.Scheduler.MaxConcurrentAccounts);
+            quartz.UseInMemoryStore();
+        });
+        services.AddQuartzHostedService(quartz => quartz.WaitForJobsToComplete = true);
+        services.AddHostedService<AccountScheduler>();
+        services.AddHostedService<TelemetryService>();
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace Pop3Ingest.Worker.Diagnostics;
+
+/// <summary>The host's log catalogue (5xxx).</summary>
+internal static partial class WorkerLog
+{
+    [LoggerMessage(5001, LogLevel.Information, "Configuration reloaded: {Accounts} accounts")]
+    public static partial void ConfigurationReloaded(ILogger logger, int accounts);
+
+    [LoggerMessage(5002, LogLevel.Error, "Configuration change ignored, the previous configuration stays in force: {Reason}")]
+    public static partial void ConfigurationChangeIgnored(ILogger logger, string reason);
+
+    [LoggerMessage(5003, LogLevel.Information, "{Account}: scheduled ({Schedule}), first run at {FirstRun:o}")]
+    public static partial void AccountScheduled(ILogger logger, string account, string schedule, DateTimeOffset firstRun);
+
+    [LoggerMessage(5004, LogLevel.Information, "{Account}: removed from the schedule")]
+    public static partial void AccountUnscheduled(ILogger logger, string account);
+
+    [LoggerMessage(5005, LogLevel.Information, "{Account}: skipped, backing off after {Failures} failed runs until {Until:o}")]
+    public static partial void BackingOff(ILogger logger, string account, int failures, DateTimeOffset until);
+
+    [LoggerMessage(5006, LogLevel.Information, "Pop3Ingest is running: {Accounts} accounts, HTTP on {Urls}")]
+    public static partial void Started(ILogger logger, int accounts, string urls);
+
+    [LoggerMessage(5007, LogLevel.Information, "Stopping: runs finish or abandon their current message and QUIT")]
+    public static partial void Stopping(ILogger logger);
+
+    [LoggerMessage(5009, LogLevel.Debug, "Ledger counts could not be refreshed: {Reason}")]
+    public static partial void LedgerCountsFailed(ILogger logger, string reason);
+
+    [LoggerMessage(5008, LogLevel.Error, "{Account}: the run crashed: {Reason}")]
+    public static partial void RunCrashed(ILogger logger, string account, string reason, Exception exception);
+}

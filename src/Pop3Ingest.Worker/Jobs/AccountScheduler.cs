@@ -1,0 +1,118 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Pop3Ingest.Worker.Diagnostics;
+using Pop3Ingest.Worker.Hosting;
+using Pop3Ingest.Worker.Options;
+using Quartz;
+
+namespace Pop3Ingest.Worker.Jobs;
+
+/// <summary>
+/// Keeps Quartz's jobs in step with the configuration: one job per enabled account, added, removed and
+/// rescheduled when the configuration changes, without a restart.
+/// </summary>
+internal sealed class AccountScheduler(
+    ISchedulerFactory schedulers,
+    LiveOptions options,
+    AccountStatusRegistry status,
+    TimeProvider time,
+    ILogger<AccountScheduler> logger) : IHostedService
+{
+    public const string Group = "accounts";
+    private const string FingerprintKey = "schedule";
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private IScheduler? _scheduler;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _scheduler = await schedulers.GetScheduler(cancellationToken).ConfigureAwait(false);
+        await SyncAsync(options.Current, cancellationToken).ConfigureAwait(false);
+        options.Changed += OnChanged;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        options.Changed -= OnChanged;
+        WorkerLog.Stopping(logger);
+        return Task.CompletedTask;
+    }
+
+    private void OnChanged(Pop3IngestOptions next) => _ = SyncAsync(next, CancellationToken.None);
+
+    internal async Task SyncAsync(Pop3IngestOptions current, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var scheduler = _scheduler!;
+            var wanted = current.Accounts.Values.Where(a => a.Enabled).ToDictionary(a => a.Name, StringComparer.Ordinal);
+            var existing = await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(Group), cancellationToken).ConfigureAwait(false);
+            foreach (var key in existing.Where(k => !wanted.ContainsKey(k.Name)))
+            {
+                await scheduler.DeleteJob(key, cancellationToken).ConfigureAwait(false);
+                status.Remove(key.Name);
+                WorkerLog.AccountUnscheduled(logger, key.Name);
+            }
+
+            foreach (var account in wanted.Values)
+            {
+                var spec = ScheduleSpec.From(account, current.Scheduler);
+                var key = new JobKey(account.Name, Group);
+                var job = await scheduler.GetJobDetail(key, cancellationToken).ConfigureAwait(false);
+                if (job is not null && job.JobDataMap.GetString(FingerprintKey) == spec.Fingerprint)
+                {
+                    continue;
+                }
+
+                await ScheduleAsync(scheduler, account, spec, key, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task ScheduleAsync(IScheduler scheduler, AccountOptions account, ScheduleSpec spec, JobKey key, CancellationToken cancellationToken)
+    {
+        var job = JobBuilder.Create<IngestionJob>()
+            .WithIdentity(key)
+            .WithDescription($"POP3 ingestion of account {account.Name}")
+            .UsingJobData(IngestionJob.AccountKey, account.Name)
+            .UsingJobData(FingerprintKey, spec.Fingerprint)
+            .RequestRecovery()
+            .Build();
+
+        // The first run is at start (spread by the jitter), then per the trigger.
+        var first = time.GetUtcNow() + TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * spec.Jitter.TotalMilliseconds);
+        var triggers = new List<ITrigger>();
+        if (spec.Interval is { } interval)
+        {
+            // An overrun is followed by one run, not a burst: a misfired repeat fires once, now.
+            triggers.Add(TriggerBuilder.Create()
+                .WithIdentity(account.Name, Group)
+                .ForJob(key)
+                .StartAt(first)
+                .WithSimpleSchedule(s => s.WithInterval(interval).RepeatForever().WithMisfireInstruction(SimpleTriggerMisfireInstruction.FireNow))
+                .Build());
+        }
+        else
+        {
+            triggers.Add(TriggerBuilder.Create()
+                .WithIdentity(account.Name, Group)
+                .ForJob(key)
+                .WithCronSchedule(spec.Cron!, c => c.WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed))
+                .Build());
+            triggers.Add(TriggerBuilder.Create()
+                .WithIdentity(account.Name + ".start", Group)
+                .ForJob(key)
+                .StartAt(first)
+                .Build());
+        }
+
+        await scheduler.ScheduleJob(job, triggers, new ScheduleJobOptions { Replace = true }, cancellationToken).ConfigureAwait(false);
+        status.Ensure(account.Name);
+        status.SetNextFire(account.Name, first);
+        WorkerLog.AccountScheduled(logger, account.Name, spec.Interval is { } i ? $"every {i}" : $"cron '{spec.Cron}'", first);
+    }
+}
