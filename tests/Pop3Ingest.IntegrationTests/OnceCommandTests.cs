@@ -98,7 +98,7 @@ public sealed class OnceCommandTests : IDisposable
             {
               "Pop3Ingest": {
                 "Accounts": {
-                  "bad": { "Host": "127.0.0.1", "Username": "u", "Password": "secret-value", "AllowInsecureAuth": {{(key == "Security" ? "false" : "true")}}, "Security": "Tls", "{{key}}": {{value}} }
+                  "bad": { "Host": "127.0.0.1", "Interval": "00:05:00", "Username": "u", "Password": "secret-value", "AllowInsecureAuth": {{(key == "Security" ? "false" : "true")}}, "Security": "Tls", "{{key}}": {{value}} }
                 }
               }
             }

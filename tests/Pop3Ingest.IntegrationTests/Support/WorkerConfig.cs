@@ -17,6 +17,7 @@ internal static class WorkerConfig
             ["Username"] = user,
             ["Password"] = password,
             ["Timeout"] = "00:00:20",
+            ["Interval"] = "00:05:00",
         };
         account?.Invoke(accountNode);
         var section = new JsonObject
@@ -24,6 +25,7 @@ internal static class WorkerConfig
             ["Ledger"] = new JsonObject { ["ConnectionString"] = "Data Source=data/ledger.db" },
             ["Storage"] = new JsonObject { ["Root"] = "data/mail" },
             ["Accounts"] = new JsonObject { [user] = accountNode },
+            ["Http"] = new JsonObject { ["Urls"] = string.Empty },
         };
         root?.Invoke(section);
         var document = new JsonObject

@@ -88,6 +88,35 @@ internal sealed class WorkerProcess : IDisposable
 
     public Task WaitForExitAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
 
+    /// <summary>SIGTERM: the polite stop a container runtime sends.</summary>
+    public void Terminate()
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    /// <summary>Waits until a line containing <paramref name="text"/> was written, or the time is up.</summary>
+    public async Task<bool> WaitForOutputAsync(string text, TimeSpan timeout, int count = 1)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (Output.Count(l => l.Contains(text, StringComparison.Ordinal)) >= count)
+            {
+                return true;
+            }
+
+            if (_process.HasExited)
+            {
+                return false;
+            }
+
+            await Task.Delay(50);
+        }
+
+        return false;
+    }
+
     /// <summary>SIGKILL: no handler runs, nothing is flushed.</summary>
     public void Kill()
     {

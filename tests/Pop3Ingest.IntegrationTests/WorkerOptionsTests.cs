@@ -1,0 +1,108 @@
+using Microsoft.Extensions.Configuration;
+using Pop3Ingest.Worker.Diagnostics;
+using Pop3Ingest.Worker.Options;
+
+namespace Pop3Ingest.IntegrationTests;
+
+/// <summary>Configuration rules, each reported with its full key; defaults merged; paths resolved.</summary>
+public sealed class WorkerOptionsTests
+{
+    private static (Pop3IngestOptions Options, IReadOnlyList<string> Errors) Validate(Dictionary<string, string?> values)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        var options = new Pop3IngestOptions();
+        configuration.GetSection("Pop3Ingest").Bind(options);
+        OptionsSetup.Apply(options, configuration, "/srv/pop3ingest");
+        var result = new Pop3IngestOptionsValidator(configuration).Validate(null, options);
+        return (options, result.Failed ? [.. result.Failures!] : []);
+    }
+
+    private static Dictionary<string, string?> Valid() => new()
+    {
+        ["Pop3Ingest:Defaults:Interval"] = "00:05:00",
+        ["Pop3Ingest:Defaults:Username"] = "shared-user",
+        ["Pop3Ingest:Accounts:Main:Host"] = "pop.example.com",
+        ["Pop3Ingest:Accounts:Main:Password"] = "pw",
+    };
+
+    [Fact]
+    public void A_valid_configuration_merges_defaults_lowercases_names_and_resolves_paths()
+    {
+        var values = Valid();
+        values["Pop3Ingest:Accounts:Main:Username"] = "own-user";
+        var (options, errors) = Validate(values);
+        Assert.Empty(errors);
+        var account = options.Accounts["main"];
+        Assert.Equal("main", account.Name);
+        Assert.Equal("own-user", account.Username);
+        Assert.Equal(TimeSpan.FromMinutes(5), account.Interval);
+        Assert.Equal("/srv/pop3ingest/data/mail", options.Storage.Root);
+        Assert.Contains("/srv/pop3ingest/data/ledger.db", options.Ledger.ConnectionString, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Pop3Ingest:Accounts:Main:Schedule", "0 */5 * * * ?", "Pop3Ingest:Accounts:main: set Schedule or Interval, not both")]
+    [InlineData("Pop3Ingest:Defaults:Interval", null, "Pop3Ingest:Accounts:main:Interval (or Schedule) is required")]
+    [InlineData("Pop3Ingest:Accounts:Main:Port", "70000", "Pop3Ingest:Accounts:main:Port")]
+    [InlineData("Pop3Ingest:Accounts:Main:Security", "None", "Pop3Ingest:Accounts:main:Security is None")]
+    [InlineData("Pop3Ingest:Accounts:Main:Password", null, "Pop3Ingest:Accounts:main:Password (or PasswordFile) is required")]
+    [InlineData("Pop3Ingest:Accounts:Main:PasswordFile", "/nonexistent/secret", "Pop3Ingest:Accounts:main: set Password or PasswordFile, not both")]
+    [InlineData("Pop3Ingest:Accounts:Main:Host", null, "Pop3Ingest:Accounts:main:Host is required")]
+    [InlineData("Pop3Ingest:Accounts:Main:AllowNoUidl", "true", "Pop3Ingest:Accounts:main:AllowNoUidl requires DeletePolicy AfterStore")]
+    [InlineData("Pop3Ingest:Accounts:Main:CertificateSha256", "abc", "Pop3Ingest:Accounts:main:CertificateSha256 must be 64 hex digits")]
+    [InlineData("Pop3Ingest:Storage:Provider", "Tape", "Pop3Ingest:Storage:Provider: 'Tape' is not a known provider")]
+    [InlineData("Pop3Ingest:Ledger:Provider", "Oracle", "Pop3Ingest:Ledger:Provider: 'Oracle' is not a known provider")]
+    [InlineData("Pop3Ingest:Scheduler:MaxConcurrentAccounts", "0", "Pop3Ingest:Scheduler:MaxConcurrentAccounts must be at least 1")]
+    [InlineData("Pop3Ingest:Http:Urls", "ftp://x", "Pop3Ingest:Http:Urls: 'ftp://x' is not an http(s) URL")]
+    [InlineData("Pop3Ingest:Acounts:x:Host", "typo", "Pop3Ingest:Acounts: unknown key")]
+    [InlineData("Pop3Ingest:Accounts:Main:Auth", "XOAuth2", "Pop3Ingest:Accounts:main:TenantId is required with Auth XOAuth2")]
+    [InlineData("Pop3Ingest:Accounts:bad.name:Host", "h", "Pop3Ingest:Accounts:bad.name: account names may hold")]
+    public void Every_rule_names_its_key(string key, string? value, string expected)
+    {
+        var values = Valid();
+        if (key == "Pop3Ingest:Accounts:Main:AllowNoUidl")
+        {
+            values["Pop3Ingest:Accounts:Main:DeletePolicy"] = "Never";
+        }
+
+        if (key == "Pop3Ingest:Accounts:Main:Schedule" || key == "Pop3Ingest:Accounts:Main:PasswordFile")
+        {
+            values["Pop3Ingest:Accounts:Main:Interval"] = "00:01:00";
+        }
+
+        values[key] = value;
+        var (_, errors) = Validate(values);
+        Assert.Contains(errors, e => e.StartsWith(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_bad_cron_expression_is_refused_with_the_reason()
+    {
+        var values = Valid();
+        values["Pop3Ingest:Defaults:Interval"] = null;
+        values["Pop3Ingest:Accounts:Main:Schedule"] = "every five minutes";
+        var (_, errors) = Validate(values);
+        Assert.Contains(errors, e => e.StartsWith("Pop3Ingest:Accounts:main:Schedule: 'every five minutes' is not a Quartz cron expression", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Secrets_never_appear_in_validation_messages()
+    {
+        var values = Valid();
+        values["Pop3Ingest:Accounts:Main:Password"] = "hunter2-secret";
+        values["Pop3Ingest:Accounts:Main:Port"] = "-1";
+        values["Pop3Ingest:Accounts:Main:Security"] = "None";
+        var (_, errors) = Validate(values);
+        Assert.NotEmpty(errors);
+        Assert.DoesNotContain(errors, e => e.Contains("hunter2-secret", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(2, 10)]
+    [InlineData(3, 20)]
+    [InlineData(4, 40)]
+    [InlineData(20, 60)]
+    public void Backoff_grows_from_the_next_trigger_up_to_the_maximum(int failures, int expectedMinutes) =>
+        Assert.Equal(TimeSpan.FromMinutes(expectedMinutes), AccountStatusRegistry.Backoff(failures, TimeSpan.FromMinutes(5), TimeSpan.FromHours(1)));
+}
