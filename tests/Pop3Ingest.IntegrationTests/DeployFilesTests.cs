@@ -1,0 +1,74 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
+using Pop3Ingest.Worker.Options;
+
+namespace Pop3Ingest.IntegrationTests;
+
+/// <summary>What can be checked of deploy/ without a container engine.</summary>
+public sealed partial class DeployFilesTests
+{
+    private static string RepositoryRoot()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "Pop3Ingest.sln")))
+            {
+                return folder.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("The repository root (Pop3Ingest.sln) was not found above the test binaries.");
+    }
+
+    private static List<string> Validate(string json)
+    {
+        using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json));
+        var configuration = new ConfigurationBuilder().AddJsonStream(stream).Build();
+        var options = new Pop3IngestOptions();
+        configuration.GetSection("Pop3Ingest").Bind(options);
+        OptionsSetup.Apply(options, configuration, "/config");
+        var result = new Pop3IngestOptionsValidator(configuration).Validate(null, options);
+
+        // Secret files are mounted only in the cluster.
+        return result.Failed ? [.. result.Failures!.Where(f => !f.Contains("does not exist", StringComparison.Ordinal))] : [];
+    }
+
+    public static TheoryData<string> ConfigMaps() =>
+        [.. Directory.EnumerateFiles(Path.Combine(RepositoryRoot(), "deploy", "k8s"), "*.yaml", SearchOption.AllDirectories)
+            .Where(f => File.ReadAllText(f).Contains("appsettings.json: |", StringComparison.Ordinal))
+            .Select(f => Path.GetRelativePath(RepositoryRoot(), f))];
+
+    [Theory]
+    [MemberData(nameof(ConfigMaps))]
+    public void Every_configmap_holds_a_valid_configuration(string relativePath)
+    {
+        var text = File.ReadAllText(Path.Combine(RepositoryRoot(), relativePath));
+        var match = EmbeddedJson().Match(text);
+        Assert.True(match.Success, $"{relativePath} has no appsettings.json block");
+        var json = string.Join('\n', match.Groups["body"].Value.Split('\n').Select(l => l.Length >= 4 ? l[4..] : l.Trim()));
+        Assert.Empty(Validate(json));
+    }
+
+    [Fact]
+    public void The_image_configuration_is_valid_and_the_dockerfile_names_real_files()
+    {
+        var root = RepositoryRoot();
+        Assert.Empty(Validate(File.ReadAllText(Path.Combine(root, "deploy", "docker", "appsettings.json"))));
+        var dockerfile = File.ReadAllText(Path.Combine(root, "deploy", "Dockerfile"));
+        foreach (Match copy in CopyLine().Matches(dockerfile))
+        {
+            Assert.True(File.Exists(Path.Combine(root, copy.Groups["source"].Value)) || Directory.Exists(Path.Combine(root, copy.Groups["source"].Value)),
+                $"the Dockerfile copies {copy.Groups["source"].Value}, which does not exist");
+        }
+
+        Assert.Contains("\"Pop3Ingest.Worker.dll\"", dockerfile, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "Pop3Ingest.Worker.dll")));
+        Assert.Contains("USER app", dockerfile, StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex(@"appsettings\.json: \|\n(?<body>(?:    .*\n|\s*\n)+)")]
+    private static partial Regex EmbeddedJson();
+
+    [GeneratedRegex(@"^COPY (?!--from)(?<source>\S+) ", RegexOptions.Multiline)]
+    private static partial Regex CopyLine();
+}
