@@ -54,6 +54,18 @@ internal sealed class FakeMailbox : IAsyncDisposable
     /// <summary>The size LIST announces for a UIDL (null: the true size). Real servers may count differently.</summary>
     public Func<string, long?> ListSize { get; set; } = _ => null;
 
+    /// <summary>The greeting line (CRLF added); a test may make it anything.</summary>
+    public string? Greeting { get; set; } = "+OK fake maildrop ready <1.2@fake.test>";
+
+    /// <summary>
+    /// Sees every command first; returns true when it answered (or broke) the session itself. The session ends
+    /// when it throws or closes the connection.
+    /// </summary>
+    public Func<string, ScriptedConnection, Task<bool>>? Intercept { get; set; }
+
+    /// <summary>Every message a client sent DELE for (committed or not), for "never DELE an unstored message".</summary>
+    public List<FakeMessage> DeleRequested { get; } = [];
+
     public int RetrCount { get; private set; }
 
     public int Sessions { get; private set; }
@@ -90,9 +102,21 @@ internal sealed class FakeMailbox : IAsyncDisposable
         }
 
         var marked = new HashSet<int>();
-        await c.SendLineAsync("+OK fake maildrop ready <1.2@fake.test>");
+        if (Greeting is null)
+        {
+            // A server that accepts and never speaks.
+            await c.WaitForCloseAsync();
+            return;
+        }
+
+        await c.SendLineAsync(Greeting);
         while (await c.ReadCommandAsync() is { } line)
         {
+            if (Intercept is { } intercept && await intercept(line, c))
+            {
+                continue;
+            }
+
             var parts = line.Split(' ');
             var verb = parts[0].ToUpperInvariant();
             var arg = parts.Length > 1 && int.TryParse(parts[1], CultureInfo.InvariantCulture, out var n) ? n : 0;
@@ -166,6 +190,11 @@ internal sealed class FakeMailbox : IAsyncDisposable
                     await c.SendRawAsync(wire);
                     break;
                 case "DELE" when arg >= 1 && arg <= session.Count && !marked.Contains(arg):
+                    lock (_lock)
+                    {
+                        DeleRequested.Add(session[arg - 1]);
+                    }
+
                     if (DeleRefused(session[arg - 1].Uidl))
                     {
                         await c.SendLineAsync("-ERR [SYS/PERM] cannot delete");
