@@ -14,14 +14,18 @@ internal sealed class SqliteLedger : ILedger
 {
     private const string Terminal = "('Seeded','Oversize','Quarantined')";
     private readonly string _connectionString;
+    private readonly int _busyTimeoutMs;
 
     public SqliteLedger(string connectionString)
     {
-        var builder = new SqliteConnectionStringBuilder(connectionString)
+        var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true };
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (!given.ContainsKey("Default Timeout") && !given.ContainsKey("Command Timeout") && !given.ContainsKey("DefaultTimeout"))
         {
-            Pooling = true,
-            DefaultTimeout = 30,
-        };
+            builder.DefaultTimeout = 30;
+        }
+
+        _busyTimeoutMs = builder.DefaultTimeout * 1000;
         if (builder.DataSource is { Length: > 0 } path && !path.Equals(":memory:", StringComparison.Ordinal) && builder.Mode != SqliteOpenMode.Memory)
         {
             var folder = Path.GetDirectoryName(Path.GetFullPath(path));
@@ -201,7 +205,7 @@ internal sealed class SqliteLedger : ILedger
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
 
             // Per connection: FULL makes each commit durable in WAL mode; the busy timeout lets a second process wait.
-            await connection.ExecuteAsync(new CommandDefinition("PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;", cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await connection.ExecuteAsync(new CommandDefinition($"PRAGMA synchronous=FULL; PRAGMA busy_timeout={_busyTimeoutMs};", cancellationToken: cancellationToken)).ConfigureAwait(false);
             return connection;
         }
         catch
