@@ -34,6 +34,25 @@ public sealed class WorkerCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Attended_once_in_a_terminal_shows_progress()
+    {
+        await using var server = await DovecotServer.StartAsync(new DovecotServerOptions { Users = [("tty", "pw")] });
+        for (var i = 1; i <= 20; i++)
+        {
+            server.Deliver("tty", TestMessages.Create(i, 20_000));
+        }
+
+        WorkerConfig.Write(_folder, server.Port, "tty", "pw");
+        var dll = Path.Combine(AppContext.BaseDirectory, "Pop3Ingest.Worker.dll");
+
+        // script(1) gives the worker a pseudo-terminal, as an operator's shell would.
+        var (code, output) = await ProcessRunner.RunAsync(_folder, "script", "-qfec", $"dotnet {dll} once", "/dev/null");
+        Assert.True(code == 0, output);
+        Assert.Contains("1 accounts: 20/20 messages", output, StringComparison.Ordinal);
+        Assert.Equal(20, StoreInspector.MessageFiles(StoreRoot).Count);
+    }
+
+    [Fact]
     public async Task Ledger_seed_adopts_a_mailbox_and_only_new_mail_is_ingested()
     {
         await using var server = await DovecotServer.StartAsync(new DovecotServerOptions { Users = [("seed", "pw")] });

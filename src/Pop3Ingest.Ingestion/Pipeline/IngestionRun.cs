@@ -59,7 +59,14 @@ internal sealed class IngestionRun
         _abort = abort;
     }
 
+    private int _planned;
+
+    /// <summary>Receives progress (plan size, then each stored message); may be null.</summary>
+    public Action<RunProgress>? Progress { get; init; }
+
     private DateTimeOffset Now => _time.GetUtcNow();
+
+    private void ReportProgress() => Progress?.Invoke(new RunProgress(_account.Name, _stored + _already, _planned, _bytes));
 
     public async Task<RunResult> ExecuteAsync()
     {
@@ -166,6 +173,8 @@ internal sealed class IngestionRun
 
         await _ledger.InsertAsync(inserts, _abort).ConfigureAwait(false);
 
+        _planned = plan.Fetch.Count;
+        ReportProgress();
         var sessionUsable = await FetchAsync(client, plan.Fetch).ConfigureAwait(false);
         await CommitBatchAsync().ConfigureAwait(false);
         if (_notifier is not null && !_queueDown && !_storeDown && !_stopping.IsCancellationRequested)
@@ -312,6 +321,7 @@ internal sealed class IngestionRun
         }
 
         _batch.Add(new Committed(item.Number, item.Uidl, item.BlobName, size, sha256, tap.Metadata, item));
+        ReportProgress();
     }
 
     private MessageEventData EventData(FetchItem item, MessageTap tap, PutResult put) => new()

@@ -32,6 +32,9 @@ public sealed class IngestionRunner
     /// <summary>Observes runs (metrics, status page); called once per finished run.</summary>
     public event Action<RunResult>? RunCompleted;
 
+    /// <summary>Called after the plan and after each stored message (attended runs show it).</summary>
+    public event Action<RunProgress>? ProgressChanged;
+
     /// <summary>
     /// Runs the account. <paramref name="stopping"/> asks the run to stop taking new messages: the current message
     /// is finished or cleanly abandoned, committed work is deleted with QUIT, and I/O is cut off
@@ -44,7 +47,10 @@ public sealed class IngestionRunner
         await using var registration = stopping.Register(() => hard.CancelAfter(abortGrace ?? TimeSpan.FromSeconds(15))).ConfigureAwait(false);
         using var activity = Diagnostics.IngestionTelemetry.Source.StartActivity("pop3ingest.run", System.Diagnostics.ActivityKind.Internal);
         activity?.SetTag("pop3ingest.account", account.Name);
-        var run = new IngestionRun(account, _ledger, _store, _notifier, _options, _time, _logger, stopping, hard.Token);
+        var run = new IngestionRun(account, _ledger, _store, _notifier, _options, _time, _logger, stopping, hard.Token)
+        {
+            Progress = ProgressChanged,
+        };
         var result = await run.ExecuteAsync().ConfigureAwait(false);
         if (activity is not null)
         {

@@ -76,12 +76,19 @@ internal static class OnceCommand
         var runner = context.Services.GetRequiredService<IngestionRunner>();
         var factory = context.Services.GetRequiredService<AccountSettingsFactory>();
         var results = new RunResult[accounts.Count];
+        using var progress = Console.IsOutputRedirected ? null : new ConsoleProgress();
+        if (progress is not null)
+        {
+            runner.ProgressChanged += progress.Report;
+        }
+
         await Parallel.ForEachAsync(
             Enumerable.Range(0, accounts.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel) },
             async (i, _) => results[i] = await runner.RunAsync(factory.Create(accounts[i]), stopping, context.Options.ShutdownTimeout).ConfigureAwait(false))
             .ConfigureAwait(false);
 
+        progress?.Finish();
         await Console.Out.WriteLineAsync(Summary(results)).ConfigureAwait(false);
         return results.Any(r => r.IsFailure) ? ExitCodes.Failure : ExitCodes.Success;
     }
