@@ -7,7 +7,7 @@ namespace Pop3Ingest.IntegrationTests.Interop;
 /// <summary>Dovecot (dovecot-pop3d): Maildir, CAPA with SASL PLAIN LOGIN, STLS and pop3s, APOP, PIPELINING.</summary>
 public sealed partial class DovecotInteropTests(ITestOutputHelper output) : InteropTests(output)
 {
-    // pop3_uidl_format = %08Xu%08Xv: UID and UIDVALIDITY as upper-case hex.
+    // pop3_uidl_format = %08Xu%08Xv: UID and UIDVALIDITY as hex (Dovecot prints it in lower case).
     protected override Regex UidlPattern => Uidl();
 
     // auth_failure_delay defaults to 2 s.
@@ -19,6 +19,6 @@ public sealed partial class DovecotInteropTests(ITestOutputHelper output) : Inte
     private protected override void AssertMatchesDelivered(byte[] delivered, RetrievedMessage retrieved, bool firstSession) =>
         Assert.Equal(Text(Crlf(delivered)), Text(retrieved.Content));
 
-    [GeneratedRegex("^[0-9A-F]{16}$")]
+    [GeneratedRegex("^[0-9a-f]{16}$")]
     private static partial Regex Uidl();
 }

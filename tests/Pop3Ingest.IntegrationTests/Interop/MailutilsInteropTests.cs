@@ -8,7 +8,7 @@ namespace Pop3Ingest.IntegrationTests.Interop;
 
 /// <summary>
 /// GNU Mailutils (mailutils-pop3d): mbox read as mboxrd, no SASL, STLS, APOP through popauth. It adds an X-UIDL
-/// header to what RETR and TOP send (LIST does not count it), rewrites the mbox on QUIT even without DELE (X-IMAPbase,
+/// header to what RETR and TOP send (LIST counts it only once UIDL was asked in the session), rewrites the mbox on QUIT even without DELE (X-IMAPbase,
 /// X-UID, Status appear from the next session on), adds an empty line to TOP n k for k &gt; 0, and refuses a second
 /// session with [IN-USE].
 /// </summary>
@@ -17,8 +17,6 @@ public sealed partial class MailutilsInteropTests(ITestOutputHelper output) : In
     protected override Regex UidlPattern => Uidl();
 
     protected override (TimeSpan Min, TimeSpan Max) BadPasswordDelay => (TimeSpan.Zero, TimeSpan.FromSeconds(8));
-
-    protected override bool ListSizesAreExact => false;
 
     protected override bool FirstSessionRewritesMailbox => true;
 
@@ -57,6 +55,22 @@ public sealed partial class MailutilsInteropTests(ITestOutputHelper output) : In
         var result = await ingestion.RunAsync(server, DeletePolicy.AfterStore);
         Assert.True(result.Outcome == RunOutcome.Succeeded, $"{result.FailureKind}: {result.Error}");
         Assert.Equal((1, 1), (result.Stored, result.Deleted));
+    }
+
+    [Fact]
+    public async Task List_sizes_grow_by_the_x_uidl_header_once_uidl_was_asked()
+    {
+        await using var server = await MailutilsServer.StartAsync();
+        await InteropMailbox.DeliverAllAsync(server);
+        await using var client = await Pop3Sessions.OpenAsync(server, Pop3Sessions.PlainOptions(server, pipelining: false));
+        var before = await client.ListAsync();
+        var uidls = await client.GetUidlsAsync();
+        var after = await client.ListAsync();
+        // The client asks UIDL before LIST (GetUidlsAndSizesAsync), so the sizes it plans with are the grown ones.
+        Assert.Equal(
+            before.Zip(uidls, (entry, uidl) => entry.Size + $"X-UIDL: {uidl.Uid}\r\n".Length),
+            after.Select(entry => entry.Size));
+        Assert.True(await client.QuitAsync());
     }
 
     [Fact]

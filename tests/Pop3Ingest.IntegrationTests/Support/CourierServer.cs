@@ -74,7 +74,12 @@ internal sealed class CourierServer : NamespacedPop3Server
         Posix.Chown(HomeDirectory, MailUser);
         _maildir.Create();
 
-        Certificate = await TestCertificate.CreateAsync(PrivateDirectory, cancellationToken);
+        // couriertls runs as the courier user: the key and certificate file must be its own (0600).
+        var tls = Path.Combine(RootDirectory, "tls");
+        Directory.CreateDirectory(tls);
+        Posix.SetMode(tls, "755");
+        Certificate = await TestCertificate.CreateAsync(tls, cancellationToken);
+        Posix.Chown(Certificate.CombinedPemPath, SystemAccount.Require("courier"));
 
         Directory.CreateDirectory(ConfigDirectory);
         Posix.SetMode(ConfigDirectory, "755");

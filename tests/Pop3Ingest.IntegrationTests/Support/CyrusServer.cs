@@ -18,9 +18,11 @@ internal sealed partial class CyrusServer : NamespacedPop3Server
     private readonly string _lmtpd;
     private readonly string _deliver;
     private readonly string _ctlCyrusdb;
+    private readonly string _mbexamine;
     private readonly string _pop3d;
     private readonly string _libraries;
     private readonly SystemAccount _cyrus;
+    private volatile bool _delivered;
 
     private CyrusServer()
         : base("cyrus", PopPackage)
@@ -29,6 +31,7 @@ internal sealed partial class CyrusServer : NamespacedPop3Server
         _lmtpd = UnpackedServers.File(CommonPackage, "usr/lib/cyrus/bin/lmtpd");
         _deliver = UnpackedServers.File(CommonPackage, "usr/lib/cyrus/bin/deliver");
         _ctlCyrusdb = UnpackedServers.File(CommonPackage, "usr/lib/cyrus/bin/ctl_cyrusdb");
+        _mbexamine = UnpackedServers.File(CommonPackage, "usr/lib/cyrus/bin/mbexamine");
         _pop3d = UnpackedServers.File(PopPackage, "usr/lib/cyrus/bin/pop3d");
         _libraries = Path.GetDirectoryName(UnpackedServers.File(CommonPackage, "usr/lib/x86_64-linux-gnu/libcyrus.so.0"))!;
         _cyrus = SystemAccount.Require("cyrus");
@@ -64,17 +67,35 @@ internal sealed partial class CyrusServer : NamespacedPop3Server
     }
 
     /// <summary>Delivers through lmtpd, as the MTA would: lmtpd adds Return-Path, Received, X-Cyrus-Session-Id and X-Sieve.</summary>
-    public override Task DeliverAsync(byte[] message, CancellationToken cancellationToken = default) =>
-        Posix.RunAsync("setpriv",
-            [$"--reuid={_cyrus.Uid}", $"--regid={_cyrus.Gid}", "--clear-groups", _deliver, "-C", ConfigPath, "-f", "sender@example.org", User],
-            System.Text.Encoding.Latin1.GetString(message), cancellationToken,
-            new Dictionary<string, string> { ["LD_LIBRARY_PATH"] = _libraries });
+    public override async Task DeliverAsync(byte[] message, CancellationToken cancellationToken = default)
+    {
+        await RunAsCyrusAsync(_deliver, ["-C", ConfigPath, "-f", "sender@example.org", User], message, cancellationToken);
+        _delivered = true;
+    }
 
-    /// <summary>Message files ("N.") in the user's mailbox folder (expunge_mode immediate removes them at QUIT).</summary>
-    public override Task<int> MessageCountAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult(Directory.Exists(SpoolDirectory)
-            ? Directory.EnumerateFiles(SpoolDirectory, "*.", SearchOption.AllDirectories).Count(path => MessageFile().IsMatch(Path.GetFileName(path)))
-            : 0);
+    /// <summary>
+    /// "Number of Messages" of the index, from mbexamine: expunged message files stay on disk until the mailbox is
+    /// next opened, so counting files would lag.
+    /// </summary>
+    public override async Task<int> MessageCountAsync(CancellationToken cancellationToken = default)
+    {
+        if (!_delivered)
+        {
+            return 0;
+        }
+
+        var output = await RunAsCyrusAsync(_mbexamine, ["-C", ConfigPath, "user." + User], null, cancellationToken);
+        var match = MessageCount().Match(output);
+        return match.Success
+            ? int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)
+            : throw new InvalidOperationException($"mbexamine printed no message count: {output}");
+    }
+
+    private Task<string> RunAsCyrusAsync(string binary, IEnumerable<string> arguments, byte[]? input, CancellationToken cancellationToken) =>
+        Posix.RunAsync("setpriv",
+            [$"--reuid={_cyrus.Uid}", $"--regid={_cyrus.Gid}", "--clear-groups", binary, .. arguments],
+            input, cancellationToken,
+            new Dictionary<string, string> { ["LD_LIBRARY_PATH"] = _libraries });
 
     protected override async Task PrepareAsync(CancellationToken cancellationToken)
     {
@@ -105,8 +126,6 @@ internal sealed partial class CyrusServer : NamespacedPop3Server
             duplicatesuppression: 0
             autocreate_post: 1
             autocreate_quota: 0
-            expunge_mode: immediate
-            delete_mode: immediate
             lmtpsocket: {DataDirectory}/socket/lmtp
             idlesocket: {DataDirectory}/socket/idle
             notifysocket: {DataDirectory}/socket/notify
@@ -139,6 +158,6 @@ internal sealed partial class CyrusServer : NamespacedPop3Server
             """;
     }
 
-    [GeneratedRegex("^[0-9]+\\.$")]
-    private static partial Regex MessageFile();
+    [GeneratedRegex("Number of Messages: ([0-9]+)")]
+    private static partial Regex MessageCount();
 }

@@ -84,6 +84,9 @@ internal abstract class NamespacedPop3Server : IPop3TestServer
     /// <summary>More text for <see cref="DiagnosticsTail"/> (log files of the server).</summary>
     protected virtual string ExtraDiagnostics(int lines) => string.Empty;
 
+    /// <summary>The unshare process that holds the namespaces, while the server runs.</summary>
+    internal int? ProcessId => _process?.Id;
+
     public string DiagnosticsTail(int lines = 40)
     {
         var builder = new StringBuilder();

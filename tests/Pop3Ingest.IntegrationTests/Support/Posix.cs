@@ -71,7 +71,12 @@ internal static class Posix
     }
 
     /// <summary>Runs a program to its end; fails with its output when the exit code is not 0.</summary>
-    public static async Task<string> RunAsync(string fileName, IEnumerable<string> arguments, string? standardInput, CancellationToken cancellationToken,
+    public static Task<string> RunAsync(string fileName, IEnumerable<string> arguments, string? standardInput, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? environment = null) =>
+        RunAsync(fileName, arguments, standardInput is null ? null : Encoding.UTF8.GetBytes(standardInput), cancellationToken, environment);
+
+    /// <summary>Runs a program to its end, feeding it raw bytes; fails with its output when the exit code is not 0.</summary>
+    public static async Task<string> RunAsync(string fileName, IEnumerable<string> arguments, byte[]? standardInput, CancellationToken cancellationToken,
         IReadOnlyDictionary<string, string>? environment = null)
     {
         var startInfo = new ProcessStartInfo(fileName)
@@ -99,7 +104,8 @@ internal static class Posix
         var error = process.StandardError.ReadToEndAsync(cancellationToken);
         if (standardInput is not null)
         {
-            await process.StandardInput.WriteAsync(standardInput.AsMemory(), cancellationToken);
+            await process.StandardInput.BaseStream.WriteAsync(standardInput, cancellationToken);
+            await process.StandardInput.BaseStream.FlushAsync(cancellationToken);
         }
 
         process.StandardInput.Close();
