@@ -94,8 +94,7 @@ internal sealed partial class CyrusServer : NamespacedPop3Server
     private Task<string> RunAsCyrusAsync(string binary, IEnumerable<string> arguments, byte[]? input, CancellationToken cancellationToken) =>
         Posix.RunAsync("setpriv",
             [$"--reuid={_cyrus.Uid}", $"--regid={_cyrus.Gid}", "--clear-groups", binary, .. arguments],
-            input, cancellationToken,
-            new Dictionary<string, string> { ["LD_LIBRARY_PATH"] = _libraries });
+            input, new Dictionary<string, string> { ["LD_LIBRARY_PATH"] = _libraries }, cancellationToken);
 
     protected override async Task PrepareAsync(CancellationToken cancellationToken)
     {

@@ -71,13 +71,12 @@ internal static class Posix
     }
 
     /// <summary>Runs a program to its end; fails with its output when the exit code is not 0.</summary>
-    public static Task<string> RunAsync(string fileName, IEnumerable<string> arguments, string? standardInput, CancellationToken cancellationToken,
-        IReadOnlyDictionary<string, string>? environment = null) =>
-        RunAsync(fileName, arguments, standardInput is null ? null : Encoding.UTF8.GetBytes(standardInput), cancellationToken, environment);
+    public static Task<string> RunAsync(string fileName, IEnumerable<string> arguments, string? standardInput, CancellationToken cancellationToken) =>
+        RunAsync(fileName, arguments, standardInput is null ? null : Encoding.UTF8.GetBytes(standardInput), environment: null, cancellationToken);
 
     /// <summary>Runs a program to its end, feeding it raw bytes; fails with its output when the exit code is not 0.</summary>
-    public static async Task<string> RunAsync(string fileName, IEnumerable<string> arguments, byte[]? standardInput, CancellationToken cancellationToken,
-        IReadOnlyDictionary<string, string>? environment = null)
+    public static async Task<string> RunAsync(string fileName, IEnumerable<string> arguments, byte[]? standardInput,
+        IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken)
     {
         var startInfo = new ProcessStartInfo(fileName)
         {
