@@ -11,7 +11,6 @@ PACKAGES=(
     # The other POP3 servers (below) are unpacked, not installed; these are what they run with.
     socat          # inetd-style servers (popa3d, Solid POP3) behind a loopback listener
     util-linux     # unshare (private mount and PID namespaces), setpriv
-    bsdutils       # script: a terminal for Solid POP3's pop_auth
     courier-authlib courier-authdaemon courier-authlib-userdb libcourier-unicode4
     libidn12 libgnutls30 libpcre3 libgdbm6 libltdl7
     libical3 libxapian30 libjansson4 libicu72 libpq5 libsqlite3-0 libwrap0 libxml2 libssl3
