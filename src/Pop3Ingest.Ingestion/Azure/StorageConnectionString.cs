@@ -79,7 +79,10 @@ internal sealed partial class StorageConnectionString
             var value = part[(equals + 1)..].Trim();
             if (!s_knownKeys.Contains(key) && !s_ignoredKeys.Contains(key))
             {
-                throw new FormatException($"{key} is not a known connection string key.");
+                // Name the key only when it looks like one: a pasted Base64 key splits at its '=' padding.
+                throw new FormatException(KeyName().IsMatch(key)
+                    ? $"{key} is not a known connection string key."
+                    : $"part {i + 1} (between semicolons) does not start with a known key.");
             }
 
             if (!pairs.TryAdd(key, value))
@@ -235,6 +238,9 @@ internal sealed partial class StorageConnectionString
         // One form for every caller: no trailing slash, so that paths append with "/".
         return new Uri(uri.GetLeftPart(UriPartial.Path).TrimEnd('/'));
     }
+
+    [GeneratedRegex("^[A-Za-z]{1,40}$")]
+    private static partial Regex KeyName();
 
     [GeneratedRegex("^[a-z0-9]{3,24}$")]
     private static partial Regex AccountNamePattern();
