@@ -178,20 +178,21 @@ internal sealed class StorageServiceClient
         using var reader = XmlReader.Create(stream, settings);
         string? code = null;
         string? message = null;
-        while (reader.Read())
+        reader.MoveToContent();
+        while (!reader.EOF)
         {
-            if (reader.NodeType != XmlNodeType.Element || reader.Depth != 1)
-            {
-                continue;
-            }
-
-            if (reader.Name == "Code")
+            // ReadElementContentAsString leaves the reader on the next node already: no Read() after it.
+            if (reader.NodeType == XmlNodeType.Element && reader.Depth == 1 && reader.Name == "Code")
             {
                 code = reader.ReadElementContentAsString();
             }
-            else if (reader.Name == "Message")
+            else if (reader.NodeType == XmlNodeType.Element && reader.Depth == 1 && reader.Name == "Message")
             {
                 message = reader.ReadElementContentAsString().Split('\n')[0].Trim();
+            }
+            else
+            {
+                reader.Read();
             }
         }
 

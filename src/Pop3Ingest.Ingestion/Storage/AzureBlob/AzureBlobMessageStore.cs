@@ -135,12 +135,22 @@ internal sealed class AzureBlobMessageStore : IMessageStore
         hash.AppendData(buffer, 0, filled);
         long size = filled;
         bool created;
+        PutResult? kept = null;
         if (filled < _blockSize)
         {
             // The whole message is in the buffer: one request.
             var sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
             await PutSidecarAsync(blobName, properties, sidecar, new PutResult(Created: true), cancellationToken).ConfigureAwait(false);
             created = await PutBlobAsync(blobName, buffer.AsMemory(0, filled), properties, sha256, cancellationToken).ConfigureAwait(false);
+            if (!created && (kept = await DescribeAsync(blobName, cancellationToken).ConfigureAwait(false)) is null)
+            {
+                // A conflict without a committed blob: Azurite counts blocks staged under the name (by an abandoned or a
+                // concurrent upload) as a blob for Put Blob's If-None-Match, though not for Put Block List's. Commit the
+                // buffer as one block, still conditionally.
+                var blockId = BlockId(NewUploadId(), 0);
+                await PutBlockAsync(blobName, blockId, buffer.AsMemory(0, filled), cancellationToken).ConfigureAwait(false);
+                created = await PutBlockListAsync(blobName, [blockId], properties, sha256, cancellationToken).ConfigureAwait(false);
+            }
         }
         else
         {
@@ -153,7 +163,7 @@ internal sealed class AzureBlobMessageStore : IMessageStore
             }
 
             // Random per upload, so that blocks staged by an abandoned attempt are never committed with these.
-            var uploadId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+            var uploadId = NewUploadId();
             var blockIds = new List<string>();
             while (filled > 0)
             {
@@ -163,7 +173,7 @@ internal sealed class AzureBlobMessageStore : IMessageStore
                         $"{blobName} is larger than {MaxBlocks} blocks of {_blockSize} bytes, the most one block blob can hold.", AzureStorageFailure.Refused, 0, null);
                 }
 
-                var blockId = Convert.ToBase64String(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{uploadId}-{blockIds.Count:D6}")));
+                var blockId = BlockId(uploadId, blockIds.Count);
                 await PutBlockAsync(blobName, blockId, buffer.AsMemory(0, filled), cancellationToken).ConfigureAwait(false);
                 blockIds.Add(blockId);
                 filled = await FillAsync(content, buffer, _blockSize, cancellationToken).ConfigureAwait(false);
@@ -183,7 +193,7 @@ internal sealed class AzureBlobMessageStore : IMessageStore
 
         // The conditional commit found a blob (a crash after an earlier upload, before the ledger knew): it wins,
         // and the sidecar, already rewritten for a new blob, is rewritten for the kept one.
-        var kept = await DescribeAsync(blobName, cancellationToken).ConfigureAwait(false)
+        kept ??= await DescribeAsync(blobName, cancellationToken).ConfigureAwait(false)
             ?? throw new AzureStorageException($"Azure Blob Storage at {_client.ServiceUri}: {blobName} was reported as existing but cannot be read back.", AzureStorageFailure.NotFound, 404, null);
         Log.BlobAlreadyExists(_logger, blobName, size, kept.ExistingSize ?? 0);
         await PutSidecarAsync(blobName, properties, sidecar, kept, cancellationToken).ConfigureAwait(false);
@@ -319,6 +329,12 @@ internal sealed class AzureBlobMessageStore : IMessageStore
             ArrayPool<byte>.Shared.Return(chunk);
         }
     }
+
+    private static string NewUploadId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+
+    /// <summary>Block ids of one blob must all have the same length: 8 hex digits of the upload, a dash, 6 digits.</summary>
+    private static string BlockId(string uploadId, int index) =>
+        Convert.ToBase64String(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{uploadId}-{index:D6}")));
 
     private static void AddMetadata(Request request, BlobProperties properties, string sha256)
     {
