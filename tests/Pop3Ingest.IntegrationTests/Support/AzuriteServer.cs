@@ -94,7 +94,10 @@ public sealed class AzuriteServer : IAsyncDisposable
         await Task.WhenAll(TerminateAsync(_blob), TerminateAsync(_queue));
     }
 
-    /// <summary>Starts both services again on the same ports and data folder.</summary>
+    /// <summary>Stops the Queue service only (SIGTERM); the Blob service keeps running.</summary>
+    public Task StopQueueAsync() => TerminateAsync(_queue);
+
+    /// <summary>Starts whatever was stopped again, on the same ports and data folder.</summary>
     public async Task StartAgainAsync(CancellationToken cancellationToken = default)
     {
         if (IsRunning)
@@ -102,7 +105,6 @@ public sealed class AzuriteServer : IAsyncDisposable
             throw new InvalidOperationException("Azurite is running.");
         }
 
-        await KillAsync();
         // A port freed a moment ago may still be held by a closing socket; Azurite's own start fails then.
         for (var attempt = 1; ; attempt++)
         {
@@ -113,7 +115,6 @@ public sealed class AzuriteServer : IAsyncDisposable
             }
             catch (PortInUseException) when (attempt < 10)
             {
-                await KillAsync();
                 await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
             }
         }
@@ -140,10 +141,21 @@ public sealed class AzuriteServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts each service that is not running, and waits until both listen.</summary>
     private async Task StartProcessesAsync(CancellationToken cancellationToken)
     {
-        _blob = StartProcess(_blobBinary, "--blobHost", "127.0.0.1", "--blobPort", BlobPort);
-        _queue = StartProcess(_queueBinary, "--queueHost", "127.0.0.1", "--queuePort", QueuePort);
+        if (_blob is not { HasExited: false })
+        {
+            _blob?.Dispose();
+            _blob = StartProcess(_blobBinary, "--blobHost", "127.0.0.1", "--blobPort", BlobPort);
+        }
+
+        if (_queue is not { HasExited: false })
+        {
+            _queue?.Dispose();
+            _queue = StartProcess(_queueBinary, "--queueHost", "127.0.0.1", "--queuePort", QueuePort);
+        }
+
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(s_startTimeout);
         try
