@@ -419,7 +419,7 @@ public sealed class Pop3Client : IAsyncDisposable
         }
 
         using var op = Connection.Begin(cancellationToken);
-        await SendBatchAsync(["UIDL", "LIST"], op, cancellationToken).ConfigureAwait(false);
+        await SendBatchAsync(["UIDL", "LIST"], idle: true, op, cancellationToken).ConfigureAwait(false);
         var (uidList, error) = await ReadUidlResponseAsync(op, cancellationToken).ConfigureAwait(false);
         var list = await ReadListResponseAsync(op, cancellationToken).ConfigureAwait(false);
         return error is null ? (uidList!, list) : throw error;
@@ -531,6 +531,9 @@ public sealed class Pop3Client : IAsyncDisposable
                 // Top up the window: several RETR commands in one write.
                 if (pending.Count < depth && next < messages.Count)
                 {
+                    // Answers to the RETRs still in the window may already be buffered: only an idle connection can
+                    // hold data the server sent unasked.
+                    var idle = pending.Count == 0;
                     var batch = new List<string>();
                     while (next < messages.Count && pending.Count < depth &&
                            (pending.Count == 0 || pendingBytes + messages[next].Size <= _options.PipelineBytes))
@@ -547,7 +550,7 @@ public sealed class Pop3Client : IAsyncDisposable
                     }
 
                     using var writeOp = Connection.Begin(cancellationToken);
-                    await SendBatchAsync(batch, writeOp, cancellationToken).ConfigureAwait(false);
+                    await SendBatchAsync(batch, idle, writeOp, cancellationToken).ConfigureAwait(false);
                 }
 
                 var current = pending.Dequeue();
@@ -638,7 +641,7 @@ public sealed class Pop3Client : IAsyncDisposable
             }
 
             using var op = Connection.Begin(cancellationToken);
-            await SendBatchAsync(commands, op, cancellationToken).ConfigureAwait(false);
+            await SendBatchAsync(commands, idle: true, op, cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < count; i++)
             {
                 var status = await ReadStatusAsync("DELE", op, cancellationToken).ConfigureAwait(false);
@@ -737,10 +740,19 @@ public sealed class Pop3Client : IAsyncDisposable
         await connection.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task SendBatchAsync(IReadOnlyList<string> commands, Pop3Connection.Operation op, CancellationToken cancellationToken)
+    /// <param name="commands">Written in one go.</param>
+    /// <param name="idle">No answer is outstanding, so buffered data would be unasked (checked for a single command).</param>
+    /// <param name="op">The operation the write belongs to.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    private async Task SendBatchAsync(IReadOnlyList<string> commands, bool idle, Pop3Connection.Operation op, CancellationToken cancellationToken)
     {
         _ = op;
-        if (commands.Count == 1)
+        if (commands.Count == 0)
+        {
+            return; // the byte budget let nothing more into the window
+        }
+
+        if (commands.Count == 1 && idle)
         {
             await SendAsync(commands[0], null, op, cancellationToken).ConfigureAwait(false);
             return;
