@@ -19,6 +19,9 @@ SERVICES_TO_DISABLE=(
 # System user that owns the tests' maildirs (Dovecot refuses to run mail processes as root).
 TEST_MAIL_USER=p3itest
 
+# Azurite, the Azure Storage emulator: Support/AzuriteServer.cs runs `azurite-blob` and `azurite-queue`.
+AZURITE_VERSION=3.35.0
+
 log() { printf 'install-test-deps: %s\n' "$*"; }
 
 if [[ ${EUID} -ne 0 ]]; then
@@ -37,6 +40,12 @@ missing_packages() {
 }
 
 mapfile -t missing < <(missing_packages)
+
+# npm installs Azurite. Debian's nodejs and npm, unless a Node.js with npm is there already (NodeSource's
+# nodejs bundles npm and conflicts with Debian's npm package).
+if ! command -v npm > /dev/null; then
+    missing+=(nodejs npm)
+fi
 
 if (( ${#missing[@]} > 0 )); then
     log "installing: ${missing[*]}"
@@ -96,5 +105,13 @@ if ! id -u "${TEST_MAIL_USER}" > /dev/null 2>&1; then
         || id -u "${TEST_MAIL_USER}" > /dev/null 2>&1  # another run may have created it meanwhile
 fi
 
+if command -v azurite-blob > /dev/null && command -v azurite-queue > /dev/null; then
+    log "azurite already installed ($(command -v azurite-blob))"
+else
+    log "installing azurite@${AZURITE_VERSION} with npm"
+    npm install --global --no-audit --no-fund --loglevel=error "azurite@${AZURITE_VERSION}"
+fi
+
 command -v dovecot > /dev/null || { echo "install-test-deps: dovecot not on PATH after install" >&2; exit 1; }
-log "ok: $(dovecot --version | head -n1) ($(command -v dovecot)), mail user ${TEST_MAIL_USER} uid $(id -u "${TEST_MAIL_USER}")"
+command -v azurite-blob > /dev/null || { echo "install-test-deps: azurite-blob not on PATH after npm install (npm prefix: $(npm prefix --global))" >&2; exit 1; }
+log "ok: $(dovecot --version | head -n1) ($(command -v dovecot)), mail user ${TEST_MAIL_USER} uid $(id -u "${TEST_MAIL_USER}"), azurite ($(command -v azurite-blob))"
