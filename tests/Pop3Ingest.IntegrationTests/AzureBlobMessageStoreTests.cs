@@ -201,6 +201,12 @@ public sealed class AzureBlobMessageStoreTests(AzuriteFixture azurite) : IClassF
         Assert.False(error.IsTransient);
         Assert.DoesNotContain(wrongKey[..16], error.ToString(), StringComparison.Ordinal);
 
+        // A large message starts with Get Blob Properties, a HEAD without an error body: still named for what it is.
+        var staged = azurite.Store(store.Container, s_smallBlocks, connectionString);
+        var headError = await Assert.ThrowsAsync<StoreException>(() => staged.PutAsync(BlobName, new MemoryStream(Content(200_000, 13)), s_properties, null, CancellationToken.None));
+        Assert.Contains("Get Blob Properties", headError.Message, StringComparison.Ordinal);
+        Assert.Contains("the account key or SAS is wrong", headError.Message, StringComparison.Ordinal);
+
         var notifier = azurite.Notifier(AzuriteFixture.NewName("q"), connectionString: connectionString);
         var queueError = await Assert.ThrowsAsync<NotifierException>(() => notifier.InitializeAsync(CancellationToken.None));
         Assert.Contains("the account key or SAS is wrong", queueError.Message, StringComparison.Ordinal);

@@ -85,6 +85,8 @@ internal sealed class StorageServiceClient
     {
         ArgumentNullException.ThrowIfNull(response);
         var (code, serverMessage) = await ErrorOfAsync(response, cancellationToken).ConfigureAwait(false);
+        // A HEAD has no error body; the service puts its message in the reason phrase as well.
+        serverMessage ??= string.IsNullOrWhiteSpace(response.ReasonPhrase) ? null : response.ReasonPhrase;
         var status = response.Status;
         var authenticationFailed = status == 403 &&
             (code == "AuthenticationFailed" || serverMessage?.StartsWith("Server failed to authenticate", StringComparison.Ordinal) == true);

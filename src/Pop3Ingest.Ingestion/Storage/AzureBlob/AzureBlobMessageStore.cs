@@ -23,7 +23,6 @@ internal sealed class AzureBlobMessageStore : IMessageStore
     private const int MaxBlocks = 50_000;
 
     private const string SidecarContentType = "application/json";
-    private static readonly RequestMethod s_head = RequestMethod.Head;
     private readonly StorageServiceClient _client;
     private readonly string _container;
     private readonly int _blockSize;
@@ -285,7 +284,7 @@ internal sealed class AzureBlobMessageStore : IMessageStore
     private async Task<PutResult?> DescribeAsync(string blobName, CancellationToken cancellationToken)
     {
         var operation = $"Get Blob Properties {blobName}";
-        using var message = _client.CreateMessage(s_head, BlobUri(blobName));
+        using var message = _client.CreateMessage(RequestMethod.Head, BlobUri(blobName));
         var response = await _client.SendAsync(message, operation, cancellationToken).ConfigureAwait(false);
         if (response.Status == 404)
         {
