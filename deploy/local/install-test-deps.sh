@@ -52,6 +52,8 @@ SERVER_USERS=(
     "spop3d spop3d Solid POP3 runs unauthenticated sessions as it"
     "cyrus  mail   Cyrus' master runs its services as it"
 )
+# Azurite, the Azure Storage emulator: Support/AzuriteServer.cs runs `azurite-blob` and `azurite-queue`.
+AZURITE_VERSION=3.35.0
 
 log() { printf 'install-test-deps: %s\n' "$*"; }
 
@@ -79,6 +81,12 @@ missing_packages() {
 }
 
 mapfile -t missing < <(missing_packages)
+
+# npm installs Azurite. Debian's nodejs and npm, unless a Node.js with npm is there already (NodeSource's
+# nodejs bundles npm and conflicts with Debian's npm package).
+if ! command -v npm > /dev/null; then
+    missing+=(nodejs npm)
+fi
 
 export DEBIAN_FRONTEND=noninteractive
 if (( ${#missing[@]} > 0 )); then
@@ -232,9 +240,17 @@ check_libraries() {
 }
 check_libraries
 
+if command -v azurite-blob > /dev/null && command -v azurite-queue > /dev/null; then
+    log "azurite already installed ($(command -v azurite-blob))"
+else
+    log "installing azurite@${AZURITE_VERSION} with npm"
+    npm install --global --no-audit --no-fund --loglevel=error "azurite@${AZURITE_VERSION}"
+fi
+
 command -v dovecot > /dev/null || { echo "install-test-deps: dovecot not on PATH after install" >&2; exit 1; }
+command -v azurite-blob > /dev/null || { echo "install-test-deps: azurite-blob not on PATH after npm install (npm prefix: $(npm prefix --global))" >&2; exit 1; }
 versions=""
 for pkg in "${UNPACKED[@]}"; do
     versions+=" ${pkg} $(cat "${SERVERS_ROOT}/${pkg}/.version"),"
 done
-log "ok: $(dovecot --version | head -n1) ($(command -v dovecot)),${versions} mail user ${TEST_MAIL_USER} uid $(id -u "${TEST_MAIL_USER}")"
+log "ok: $(dovecot --version | head -n1) ($(command -v dovecot)),${versions} azurite ($(command -v azurite-blob)), mail user ${TEST_MAIL_USER} uid $(id -u "${TEST_MAIL_USER}")"

@@ -531,6 +531,9 @@ public sealed class Pop3Client : IAsyncDisposable
                 // Top up the window: several RETR commands in one write.
                 if (pending.Count < depth && next < messages.Count)
                 {
+                    // Answers to the RETRs still in the window may already be buffered: only an idle connection can
+                    // hold data the server sent unasked.
+                    var idle = pending.Count == 0;
                     var batch = new List<string>();
                     while (next < messages.Count && pending.Count < depth &&
                            (pending.Count == 0 || pendingBytes + messages[next].Size <= _options.PipelineBytes))
@@ -546,7 +549,6 @@ public sealed class Pop3Client : IAsyncDisposable
                         batch.Add("RETR " + entry.Number.ToString(CultureInfo.InvariantCulture));
                     }
 
-                    var idle = pending.Count == batch.Count;
                     using var writeOp = Connection.Begin(cancellationToken);
                     await SendBatchAsync(batch, writeOp, cancellationToken, idle).ConfigureAwait(false);
                 }
@@ -743,6 +745,11 @@ public sealed class Pop3Client : IAsyncDisposable
         // Pipelined commands may go out while earlier answers are still arriving (idle false): data in the buffer is
         // expected then. With nothing outstanding, data would mean a server out of step.
         _ = op;
+        if (commands.Count == 0)
+        {
+            return; // the byte budget let nothing more into the window
+        }
+
         if (idle && Connection.HasUnexpectedData)
         {
             throw Connection.Break(new Pop3ProtocolException(

@@ -11,6 +11,7 @@ public sealed class EventDataWriterTests
         Account = "acct",
         Uidl = "u1",
         Blob = "acct/2026/11/23/x.eml",
+        BlobName = "acct/2026/11/23/x.eml",
         Size = 10,
         Sha256 = new string('a', 64),
         Stored = new DateTimeOffset(2026, 11, 23, 8, 0, 0, TimeSpan.Zero),

@@ -398,6 +398,45 @@ public sealed class ScriptedServerTests
     }
 
     [Fact]
+    public async Task Topping_up_the_pipeline_with_one_command_while_answers_are_buffered_is_not_a_protocol_error()
+    {
+        // More messages than the window (32): after the first message, each top-up is a single RETR, sent while the
+        // answers to the RETRs still in the window sit in the client's buffer. They are expected, not unasked data.
+        const int count = 40;
+        await using var server = ScriptedPop3Server.Start(async c =>
+        {
+            await Scripts.LoginAsync(c);
+            for (var i = 1; i <= 32; i++)
+            {
+                await c.ExpectAsync($"RETR {i}");
+            }
+
+            await c.SendAsync(string.Concat(Enumerable.Range(1, 32).Select(i => "+OK\r\n" + Scripts.Stuff($"Subject: {i}\r\n\r\nbody {i}\r\n"))));
+            for (var i = 33; i <= count; i++)
+            {
+                await c.ExpectAsync($"RETR {i}");
+                await c.SendAsync("+OK\r\n" + Scripts.Stuff($"Subject: {i}\r\n\r\nbody {i}\r\n"));
+            }
+
+            await c.ExpectAsync("QUIT");
+            await c.SendLineAsync("+OK");
+        });
+        await using var client = await Scripts.ConnectAsync(server);
+        var bodies = new List<string>();
+        await foreach (var item in client.RetrieveManyAsync([.. Enumerable.Range(1, count).Select(n => new Pop3ListEntry(n, 30))]))
+        {
+            await using var content = item.Content!;
+            var copy = new MemoryStream();
+            await content.CopyToAsync(copy);
+            bodies.Add(Encoding.ASCII.GetString(copy.ToArray()));
+        }
+
+        Assert.Equal(Enumerable.Range(1, count).Select(i => $"Subject: {i}\r\n\r\nbody {i}\r\n"), bodies);
+        Assert.True(await client.QuitAsync());
+        Assert.Empty(server.Failures);
+    }
+
+    [Fact]
     public async Task Sequential_mode_gives_the_same_bytes_one_command_at_a_time()
     {
         await using var server = ScriptedPop3Server.Start(async c =>

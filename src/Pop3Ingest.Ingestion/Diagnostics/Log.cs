@@ -68,4 +68,22 @@ internal static partial class Log
 
     [LoggerMessage(4002, LogLevel.Error, "{Account}: the queue failed for {Uidl}: {Reason}; the message stays on the server and is announced next run")]
     public static partial void NotifyFailed(ILogger logger, string account, string uidl, string reason);
+
+    [LoggerMessage(4003, LogLevel.Information, "Created the blob container {Container} at {Endpoint}")]
+    public static partial void ContainerCreated(ILogger logger, string container, string endpoint);
+
+    [LoggerMessage(4004, LogLevel.Warning, "Cannot create the blob container {Container}; assuming it exists: {Reason}")]
+    public static partial void ContainerNotCreated(ILogger logger, string container, string reason);
+
+    [LoggerMessage(4005, LogLevel.Information, "{BlobName} already existed ({ExistingBytes} bytes); it is kept and the new upload ({Bytes} bytes) discarded")]
+    public static partial void BlobAlreadyExists(ILogger logger, string blobName, long bytes, long existingBytes);
+
+    [LoggerMessage(4011, LogLevel.Information, "Created the queue {Queue} at {Endpoint}")]
+    public static partial void QueueCreated(ILogger logger, string queue, string endpoint);
+
+    [LoggerMessage(4012, LogLevel.Warning, "Cannot create the queue {Queue}; assuming it exists: {Reason}")]
+    public static partial void QueueNotCreated(ILogger logger, string queue, string reason);
+
+    [LoggerMessage(4013, LogLevel.Warning, "The event {EventId} was cut to fit a queue message ({Bytes} bytes encoded); data.truncated is true")]
+    public static partial void EventTruncated(ILogger logger, string eventId, int bytes);
 }

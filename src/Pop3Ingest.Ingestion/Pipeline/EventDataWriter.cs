@@ -16,35 +16,43 @@ public static class EventDataWriter
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static byte[] ToJson(MessageEventData data, int maxBytes = int.MaxValue)
+    public static byte[] ToJson(MessageEventData data, int maxBytes = int.MaxValue) =>
+        WriteToFit((limits, truncated) => Write(data, limits, truncated), json => json.Length <= maxBytes).Output;
+
+    /// <summary>
+    /// The cutting ladder: writes with no limits; if that does not fit, halves the lists (64 items down to none),
+    /// then the texts (4096 characters down to 16), and returns the first output that fits, or the smallest one.
+    /// <c>Cut</c> says whether anything was cut.
+    /// </summary>
+    internal static (T Output, bool Cut) WriteToFit<T>(Func<Limits, bool, T> write, Func<T, bool> fits)
     {
-        var limits = new Limits(int.MaxValue, int.MaxValue);
-        var json = Write(data, limits, truncated: false);
-        if (json.Length <= maxBytes)
+        ArgumentNullException.ThrowIfNull(write);
+        ArgumentNullException.ThrowIfNull(fits);
+        var output = write(new Limits(int.MaxValue, int.MaxValue), false);
+        if (fits(output))
         {
-            return json;
+            return (output, false);
         }
 
-        // Halve the lists until the JSON fits, then the texts.
         for (var items = 64; items >= 0; items = items == 0 ? -1 : items / 2)
         {
-            json = Write(data, new Limits(items, int.MaxValue), truncated: true);
-            if (json.Length <= maxBytes)
+            output = write(new Limits(items, int.MaxValue), true);
+            if (fits(output))
             {
-                return json;
+                return (output, true);
             }
         }
 
         for (var text = 4096; text >= 16; text /= 2)
         {
-            json = Write(data, new Limits(0, text), truncated: true);
-            if (json.Length <= maxBytes)
+            output = write(new Limits(0, text), true);
+            if (fits(output))
             {
-                return json;
+                return (output, true);
             }
         }
 
-        return json;
+        return (output, true);
     }
 
     /// <summary>Writes the data object into an open writer (the CloudEvent envelope uses this).</summary>

@@ -15,6 +15,9 @@ public sealed record MessageEventData
     /// <summary>A URL (Azure) or a path relative to the store root (folder store).</summary>
     public required string Blob { get; init; }
 
+    /// <summary>The blob path (<c>{account}/{yyyy}/{MM}/{dd}/{id}.eml</c>): the CloudEvent's <c>subject</c>; not part of <c>data</c>.</summary>
+    public required string BlobName { get; init; }
+
     public required long Size { get; init; }
 
     public required string Sha256 { get; init; }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Pop3Ingest.Ingestion.Ledger;
+using Pop3Ingest.Ingestion.Notifications;
 using Pop3Ingest.Ingestion.Pipeline;
 using Pop3Ingest.Ingestion.Storage;
 using Pop3Ingest.Worker.Hosting;
@@ -66,8 +67,12 @@ internal static class OnceCommand
         {
             await context.Services.GetRequiredService<ILedger>().MigrateAsync(stopping).ConfigureAwait(false);
             await context.Services.GetRequiredService<IMessageStore>().InitializeAsync(stopping).ConfigureAwait(false);
+            if (context.Services.GetService<INotifier>() is { } notifier)
+            {
+                await notifier.InitializeAsync(stopping).ConfigureAwait(false);
+            }
         }
-        catch (Exception e) when (e is LedgerSchemaException or StoreException or System.Data.Common.DbException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is LedgerSchemaException or StoreException or NotifierException or System.Data.Common.DbException or IOException or UnauthorizedAccessException)
         {
             await Console.Error.WriteLineAsync($"Cannot start: {e.Message}").ConfigureAwait(false);
             return ExitCodes.Failure;

@@ -1,12 +1,17 @@
+using Azure.Core;
+using Azure.Identity;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Pop3Ingest.Ingestion.Azure;
 using Pop3Ingest.Ingestion.Ledger;
 using Pop3Ingest.Ingestion.Ledger.Sqlite;
 using Pop3Ingest.Ingestion.Notifications;
+using Pop3Ingest.Ingestion.Notifications.AzureQueue;
 using Pop3Ingest.Ingestion.Pipeline;
 using Pop3Ingest.Ingestion.Storage;
+using Pop3Ingest.Ingestion.Storage.AzureBlob;
 using Pop3Ingest.Ingestion.Storage.FileSystem;
 using Pop3Ingest.Worker.Options;
 
@@ -31,8 +36,32 @@ internal static class ServiceCollectionExtensions
             var connectionString = ledger.ConnectionStringFile is { } file ? OptionsSetup.ReadSecretFile(file) : ledger.ConnectionString!;
             return new SqliteLedger(connectionString);
         });
+        // One credential for both adapters, so that they share its token cache; built only when a ServiceUri needs it.
+        services.AddSingleton<TokenCredential>(_ => new DefaultAzureCredential());
         services.AddSingleton<IMessageStore>(sp =>
-            new FileSystemMessageStore(sp.GetRequiredService<IOptions<Pop3IngestOptions>>().Value.Storage.Root!));
+        {
+            var storage = sp.GetRequiredService<IOptions<Pop3IngestOptions>>().Value.Storage;
+            if (storage.Provider.Equals("AzureBlob", StringComparison.OrdinalIgnoreCase))
+            {
+                return new AzureBlobMessageStore(
+                    AzureEndpointFactory.Blob(storage, sp.GetRequiredService<TokenCredential>), storage.Container!,
+                    new AzureStorageSettings(), sp.GetRequiredService<ILogger<AzureBlobMessageStore>>());
+            }
+
+            return new FileSystemMessageStore(storage.Root!);
+        });
+
+        // Without a queue, IngestionRunner gets no notifier and deletes what is stored (ARCHITECTURE.md §4.5).
+        if (string.Equals(configuration[$"{Pop3IngestOptions.Section}:Notifications:Provider"], "AzureQueue", StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddSingleton<INotifier>(sp =>
+            {
+                var notifications = sp.GetRequiredService<IOptions<Pop3IngestOptions>>().Value.Notifications;
+                return new AzureQueueNotifier(
+                    AzureEndpointFactory.Queue(notifications, sp.GetRequiredService<TokenCredential>), notifications.Queue!,
+                    notifications.MessageEncoding, new AzureStorageSettings(), sp.GetRequiredService<ILogger<AzureQueueNotifier>>());
+            });
+        }
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<Pop3IngestOptions>>().Value;

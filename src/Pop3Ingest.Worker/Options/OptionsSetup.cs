@@ -30,6 +30,8 @@ internal static class OptionsSetup
 
         options.Accounts = accounts;
         options.Storage.Root = Resolve(options.Storage.Root, baseDirectory);
+        options.Storage.ConnectionStringFile = Resolve(options.Storage.ConnectionStringFile, baseDirectory);
+        options.Notifications.ConnectionStringFile = Resolve(options.Notifications.ConnectionStringFile, baseDirectory);
         options.Ledger.ConnectionStringFile = Resolve(options.Ledger.ConnectionStringFile, baseDirectory);
         if (options.Ledger.ConnectionString is { Length: > 0 } connectionString &&
             options.Ledger.Provider.Equals("Sqlite", StringComparison.OrdinalIgnoreCase))

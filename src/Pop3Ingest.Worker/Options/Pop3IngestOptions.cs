@@ -1,3 +1,5 @@
+using Pop3Ingest.Ingestion.Notifications.AzureQueue;
+
 namespace Pop3Ingest.Worker.Options;
 
 /// <summary>The <c>Pop3Ingest</c> configuration section.</summary>
@@ -41,14 +43,44 @@ public sealed class LedgerOptions
 
 public sealed class StorageOptions
 {
+    /// <summary>FileSystem (the default) or AzureBlob.</summary>
     public string Provider { get; set; } = "FileSystem";
 
+    /// <summary>FileSystem: the folder blobs are written under.</summary>
     public string? Root { get; set; } = "data/mail";
 
     public bool Sidecar { get; set; } = true;
+
+    /// <summary>AzureBlob: an account key or SAS connection string, or <c>UseDevelopmentStorage=true</c> (Azurite).</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>AzureBlob: a file holding the connection string (Docker and Kubernetes secrets).</summary>
+    public string? ConnectionStringFile { get; set; }
+
+    /// <summary>AzureBlob: the Blob service URL, with Azure.Identity's DefaultAzureCredential (managed identity).</summary>
+    public string? ServiceUri { get; set; }
+
+    /// <summary>AzureBlob: the container (created if missing).</summary>
+    public string? Container { get; set; }
 }
 
 public sealed class NotificationsOptions
 {
+    /// <summary>None (the default) or AzureQueue.</summary>
     public string Provider { get; set; } = "None";
+
+    /// <summary>AzureQueue: an account key or SAS connection string, or <c>UseDevelopmentStorage=true</c> (Azurite).</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>AzureQueue: a file holding the connection string.</summary>
+    public string? ConnectionStringFile { get; set; }
+
+    /// <summary>AzureQueue: the Queue service URL, with Azure.Identity's DefaultAzureCredential (managed identity).</summary>
+    public string? ServiceUri { get; set; }
+
+    /// <summary>AzureQueue: the queue (created if missing).</summary>
+    public string? Queue { get; set; }
+
+    /// <summary>AzureQueue: Base64 (the default; what Azure Functions reads) or None (XML-escaped JSON).</summary>
+    public QueueMessageEncoding MessageEncoding { get; set; } = QueueMessageEncoding.Base64;
 }

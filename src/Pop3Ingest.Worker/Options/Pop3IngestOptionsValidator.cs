@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using Pop3Ingest.Ingestion.Azure;
 using Pop3Ingest.Ingestion.Pipeline;
 using Pop3Ingest.Pop3;
 
@@ -22,10 +23,7 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
         UnknownKeys(configuration.GetSection(Root), typeof(Pop3IngestOptions), errors);
         ValidateLedger(options.Ledger, errors);
         ValidateStorage(options.Storage, errors);
-        if (!options.Notifications.Provider.Equals("None", StringComparison.OrdinalIgnoreCase))
-        {
-            errors.Add($"{Root}:Notifications:Provider: '{options.Notifications.Provider}' is not a known provider (None).");
-        }
+        ValidateNotifications(options.Notifications, errors);
 
         ValidateScheduler(options.Scheduler, options.Http, errors);
         if (options.ShutdownTimeout <= TimeSpan.Zero)
@@ -88,15 +86,141 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
     private static void ValidateStorage(StorageOptions storage, List<string> errors)
     {
         const string key = Root + ":Storage";
-        if (!storage.Provider.Equals("FileSystem", StringComparison.OrdinalIgnoreCase))
+        if (storage.Provider.Equals("FileSystem", StringComparison.OrdinalIgnoreCase))
         {
-            errors.Add($"{key}:Provider: '{storage.Provider}' is not a known provider (FileSystem).");
+            if (string.IsNullOrWhiteSpace(storage.Root))
+            {
+                errors.Add($"{key}:Root is required for the FileSystem store.");
+            }
+
+            NotForProvider(key, "FileSystem", errors,
+                ("ConnectionString", storage.ConnectionString), ("ConnectionStringFile", storage.ConnectionStringFile),
+                ("ServiceUri", storage.ServiceUri), ("Container", storage.Container));
             return;
         }
 
-        if (string.IsNullOrWhiteSpace(storage.Root))
+        if (!storage.Provider.Equals("AzureBlob", StringComparison.OrdinalIgnoreCase))
         {
-            errors.Add($"{key}:Root is required for the FileSystem store.");
+            errors.Add($"{key}:Provider: '{storage.Provider}' is not a known provider (FileSystem, AzureBlob).");
+            return;
+        }
+
+        ValidateAzureAccess(key, "AzureBlob", storage.ConnectionString, storage.ConnectionStringFile, storage.ServiceUri, blob: true, errors);
+        if (string.IsNullOrWhiteSpace(storage.Container))
+        {
+            errors.Add($"{key}:Container is required for the AzureBlob store.");
+        }
+        else if (!StorageResourceName().IsMatch(storage.Container))
+        {
+            errors.Add($"{key}:Container: '{storage.Container}' is not a container name (3-63 lower-case letters, digits and single hyphens, " +
+                "starting and ending with a letter or digit).");
+        }
+    }
+
+    private static void ValidateNotifications(NotificationsOptions notifications, List<string> errors)
+    {
+        const string key = Root + ":Notifications";
+        if (notifications.Provider.Equals("None", StringComparison.OrdinalIgnoreCase))
+        {
+            NotForProvider(key, "None", errors,
+                ("ConnectionString", notifications.ConnectionString), ("ConnectionStringFile", notifications.ConnectionStringFile),
+                ("ServiceUri", notifications.ServiceUri), ("Queue", notifications.Queue));
+            return;
+        }
+
+        if (!notifications.Provider.Equals("AzureQueue", StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"{key}:Provider: '{notifications.Provider}' is not a known provider (None, AzureQueue).");
+            return;
+        }
+
+        ValidateAzureAccess(key, "AzureQueue", notifications.ConnectionString, notifications.ConnectionStringFile, notifications.ServiceUri, blob: false, errors);
+        if (string.IsNullOrWhiteSpace(notifications.Queue))
+        {
+            errors.Add($"{key}:Queue is required for the AzureQueue provider.");
+        }
+        else if (!StorageResourceName().IsMatch(notifications.Queue))
+        {
+            errors.Add($"{key}:Queue: '{notifications.Queue}' is not a queue name (3-63 lower-case letters, digits and single hyphens, " +
+                "starting and ending with a letter or digit).");
+        }
+
+        if (!Enum.IsDefined(notifications.MessageEncoding))
+        {
+            errors.Add($"{key}:MessageEncoding must be Base64 or None.");
+        }
+    }
+
+    /// <summary>Exactly one of a connection string, a connection string file, or a service URL (with Azure.Identity).</summary>
+    private static void ValidateAzureAccess(string key, string provider, string? connectionString, string? connectionStringFile, string? serviceUri,
+        bool blob, List<string> errors)
+    {
+        var given = new[] { connectionString, connectionStringFile, serviceUri }.Count(v => v is not null);
+        if (given == 0)
+        {
+            errors.Add($"{key}:ConnectionString (or ConnectionStringFile, or ServiceUri with a managed identity) is required for the {provider} provider.");
+            return;
+        }
+
+        if (given > 1)
+        {
+            errors.Add($"{key}: set one of ConnectionString, ConnectionStringFile and ServiceUri, not several.");
+        }
+
+        if (connectionString is not null)
+        {
+            CheckConnectionString($"{key}:ConnectionString", connectionString, blob, errors);
+        }
+
+        if (connectionStringFile is not null)
+        {
+            if (!File.Exists(connectionStringFile))
+            {
+                errors.Add($"{key}:ConnectionStringFile: the file {connectionStringFile} does not exist.");
+            }
+            else
+            {
+                CheckConnectionString($"{key}:ConnectionStringFile ({connectionStringFile})", OptionsSetup.ReadSecretFile(connectionStringFile), blob, errors);
+            }
+        }
+
+        if (serviceUri is not null)
+        {
+            var service = blob ? "blob" : "queue";
+            if (!Uri.TryCreate(serviceUri, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps)
+            {
+                errors.Add($"{key}:ServiceUri must be an https URL such as https://myaccount.{service}.core.windows.net " +
+                    "(Azure.Identity's tokens are only sent over TLS; use ConnectionString for Azurite).");
+            }
+            else if (!string.IsNullOrEmpty(uri.Query))
+            {
+                errors.Add($"{key}:ServiceUri must not carry a query; a SAS goes into ConnectionString as SharedAccessSignature.");
+            }
+        }
+    }
+
+    private static void CheckConnectionString(string key, string connectionString, bool blob, List<string> errors)
+    {
+        try
+        {
+            var parsed = StorageConnectionString.Parse(connectionString);
+            _ = blob ? StorageEndpoint.Blob(parsed) : StorageEndpoint.Queue(parsed);
+        }
+        catch (FormatException e)
+        {
+            // The parser never echoes a key or a signature.
+            errors.Add($"{key}: {e.Message}");
+        }
+    }
+
+    private static void NotForProvider(string key, string provider, List<string> errors, params (string Name, string? Value)[] keys)
+    {
+        foreach (var (name, value) in keys)
+        {
+            if (value is not null)
+            {
+                errors.Add($"{key}:{name} is set, but {key}:Provider is {provider}, which does not use it.");
+            }
         }
     }
 
@@ -334,4 +458,8 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
 
     [GeneratedRegex("^[A-Za-z0-9_-]+$")]
     private static partial Regex AccountName();
+
+    /// <summary>Container and queue names: 3-63 characters, lower-case letters, digits and hyphens, no hyphen at either end or twice in a row.</summary>
+    [GeneratedRegex("^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")]
+    private static partial Regex StorageResourceName();
 }

@@ -37,18 +37,29 @@ internal static class TestMessages
     /// <summary>What a POP3 server sends for a Maildir file: every bare LF as CRLF.</summary>
     public static byte[] ToCrlf(byte[] lf)
     {
-        var output = new List<byte>(lf.Length + (lf.Length / 40));
+        // Count first, then fill an exact array: the 100 MB tests call this too.
+        var bare = 0;
         for (var i = 0; i < lf.Length; i++)
         {
             if (lf[i] == (byte)'\n' && (i == 0 || lf[i - 1] != (byte)'\r'))
             {
-                output.Add((byte)'\r');
+                bare++;
             }
-
-            output.Add(lf[i]);
         }
 
-        return [.. output];
+        var output = new byte[lf.Length + bare];
+        var o = 0;
+        for (var i = 0; i < lf.Length; i++)
+        {
+            if (lf[i] == (byte)'\n' && (i == 0 || lf[i - 1] != (byte)'\r'))
+            {
+                output[o++] = (byte)'\r';
+            }
+
+            output[o++] = lf[i];
+        }
+
+        return output;
     }
 
     /// <summary>Mixed sizes: mostly small, some medium, a few large.</summary>
