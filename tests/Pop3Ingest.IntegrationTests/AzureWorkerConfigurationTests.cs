@@ -38,7 +38,7 @@ public sealed class AzureWorkerConfigurationTests : IDisposable
                     ["alice"] = new JsonObject
                     {
                         ["Host"] = host, ["Port"] = port, ["Security"] = "None", ["AllowInsecureAuth"] = true,
-                        ["Username"] = "alice", ["Password"] = "s3cret",
+                        ["Username"] = "alice", ["Password"] = "s3cret", ["Interval"] = "00:05:00",
                     },
                 },
             },

@@ -49,6 +49,29 @@ public sealed partial class DeployFilesTests
         Assert.Empty(Validate(json));
     }
 
+    public static TheoryData<string> ConfigurationFiles() =>
+        [.. Directory.EnumerateFiles(Path.Combine(RepositoryRoot(), "deploy"), "appsettings.json", SearchOption.AllDirectories)
+            .Append(Path.Combine(RepositoryRoot(), "appsettings.json"))
+            .Select(f => Path.GetRelativePath(RepositoryRoot(), f))];
+
+    [Theory]
+    [MemberData(nameof(ConfigurationFiles))]
+    public void Every_shipped_configuration_file_is_valid(string relativePath) =>
+        Assert.Empty(Validate(File.ReadAllText(Path.Combine(RepositoryRoot(), relativePath))));
+
+    [Fact]
+    public void The_compose_file_mounts_files_that_exist()
+    {
+        var root = RepositoryRoot();
+        var compose = File.ReadAllText(Path.Combine(root, "deploy", "compose.yaml"));
+        foreach (Match mount in ComposeMount().Matches(compose))
+        {
+            Assert.True(File.Exists(Path.Combine(root, "deploy", mount.Groups["source"].Value)), $"compose.yaml mounts {mount.Groups["source"].Value}, which does not exist");
+        }
+
+        Assert.Contains("dockerfile: deploy/Dockerfile", compose, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_image_configuration_is_valid_and_the_dockerfile_names_real_files()
     {
@@ -68,6 +91,9 @@ public sealed partial class DeployFilesTests
 
     [GeneratedRegex(@"appsettings\.json: \|\n(?<body>(?:    .*\n|\s*\n)+)")]
     private static partial Regex EmbeddedJson();
+
+    [GeneratedRegex(@"- \./(?<source>compose/[^:]+):")]
+    private static partial Regex ComposeMount();
 
     [GeneratedRegex(@"^COPY (?!--from)(?<source>\S+) ", RegexOptions.Multiline)]
     private static partial Regex CopyLine();
