@@ -8,12 +8,14 @@ PACKAGES=(
     dovecot-core   # Support/DovecotServer.cs runs `dovecot -F -c <private config>`
     dovecot-pop3d
     openssl
+    postgresql     # Support/PostgresServer.cs runs initdb and postgres (/usr/lib/postgresql/<major>/bin) as user postgres
 )
 
 # Distribution services that packages above would start; the tests bind their own instances.
 SERVICES_TO_DISABLE=(
     dovecot.socket
     dovecot.service
+    postgresql.service
 )
 
 # System user that owns the tests' maildirs (Dovecot refuses to run mail processes as root).
@@ -89,6 +91,25 @@ elif [[ -x /etc/init.d/dovecot ]]; then
     fi
 fi
 
+# Debian's postgresql package creates a cluster (main) and, when allowed, starts it on 5432. The tests run their
+# own clusters in temp folders; stop the distribution's and keep it from starting at boot.
+if command -v pg_lsclusters > /dev/null; then
+    while read -r version cluster _port status _rest; do
+        [[ "${version}" =~ ^[0-9]+$ ]] || continue
+        if [[ "${status}" == online* ]]; then
+            log "stopping the distribution's PostgreSQL cluster ${version}/${cluster}"
+            pg_ctlcluster "${version}" "${cluster}" stop > /dev/null 2>&1 || true
+        fi
+        conf="/etc/postgresql/${version}/${cluster}/start.conf"
+        if [[ -f "${conf}" ]] && ! grep -qx 'manual' "${conf}"; then
+            echo manual > "${conf}"
+        fi
+    done < <(pg_lsclusters --no-header 2> /dev/null || true)
+fi
+if [[ ! -d /run/systemd/system ]] && compgen -G '/etc/rc[2-5].d/S*postgresql' > /dev/null; then
+    update-rc.d postgresql disable > /dev/null 2>&1 || true
+fi
+
 if ! id -u "${TEST_MAIL_USER}" > /dev/null 2>&1; then
     log "creating system user ${TEST_MAIL_USER}"
     useradd --system --user-group --no-create-home --home-dir /nonexistent \
@@ -97,4 +118,6 @@ if ! id -u "${TEST_MAIL_USER}" > /dev/null 2>&1; then
 fi
 
 command -v dovecot > /dev/null || { echo "install-test-deps: dovecot not on PATH after install" >&2; exit 1; }
+compgen -G '/usr/lib/postgresql/*/bin/initdb' > /dev/null || { echo "install-test-deps: PostgreSQL server binaries missing under /usr/lib/postgresql/*/bin" >&2; exit 1; }
+id -u postgres > /dev/null 2>&1 || { echo "install-test-deps: the postgres user is missing" >&2; exit 1; }
 log "ok: $(dovecot --version | head -n1) ($(command -v dovecot)), mail user ${TEST_MAIL_USER} uid $(id -u "${TEST_MAIL_USER}")"

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pop3Ingest.Ingestion.Ledger;
+using Pop3Ingest.Ingestion.Ledger.Postgres;
 using Pop3Ingest.Ingestion.Ledger.Sqlite;
 using Pop3Ingest.Ingestion.Notifications;
 using Pop3Ingest.Ingestion.Pipeline;
@@ -28,8 +29,10 @@ internal static class ServiceCollectionExtensions
         services.AddSingleton<ILedger>(sp =>
         {
             var ledger = sp.GetRequiredService<IOptions<Pop3IngestOptions>>().Value.Ledger;
-            var connectionString = ledger.ConnectionStringFile is { } file ? OptionsSetup.ReadSecretFile(file) : ledger.ConnectionString!;
-            return new SqliteLedger(connectionString);
+            var connectionString = OptionsSetup.LedgerConnectionString(ledger);
+            return ledger.Provider.Equals(LedgerProviders.Postgres, StringComparison.OrdinalIgnoreCase)
+                ? new PostgresLedger(connectionString)
+                : new SqliteLedger(connectionString);
         });
         services.AddSingleton<IMessageStore>(sp =>
             new FileSystemMessageStore(sp.GetRequiredService<IOptions<Pop3IngestOptions>>().Value.Storage.Root!));
