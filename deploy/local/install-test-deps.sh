@@ -18,6 +18,7 @@ PACKAGES=(
     sasl2-bin libsasl2-2 libsasl2-modules libsasl2-modules-db db-util
     libmailutils9 libmu-dbm9 mailutils-common libgsasl18 libkyotocabinet16v5 libnsl2 libunistring2 libdb5.3
     liblockfile1 libpam0g libpam-modules libcrypt1
+    postgresql     # Support/PostgresServer.cs runs initdb and postgres (/usr/lib/postgresql/<major>/bin) as user postgres
 )
 
 # POP3 servers that conflict with each other (Conflicts: pop3-server) or would start daemons: fetched with
@@ -40,6 +41,7 @@ SERVICES_TO_DISABLE=(
     dovecot.service
     courier-authdaemon.service
     saslauthd.service
+    postgresql.service
 )
 
 # System user that owns the tests' mailboxes (Dovecot refuses to run mail processes as root).
@@ -187,6 +189,25 @@ else
     fi
 fi
 
+# Debian's postgresql package creates a cluster (main) and, when allowed, starts it on 5432. The tests run their
+# own clusters in temp folders; stop the distribution's and keep it from starting at boot.
+if command -v pg_lsclusters > /dev/null; then
+    while read -r version cluster _port status _rest; do
+        [[ "${version}" =~ ^[0-9]+$ ]] || continue
+        if [[ "${status}" == online* ]]; then
+            log "stopping the distribution's PostgreSQL cluster ${version}/${cluster}"
+            pg_ctlcluster "${version}" "${cluster}" stop > /dev/null 2>&1 || true
+        fi
+        conf="/etc/postgresql/${version}/${cluster}/start.conf"
+        if [[ -f "${conf}" ]] && ! grep -qx 'manual' "${conf}"; then
+            echo manual > "${conf}"
+        fi
+    done < <(pg_lsclusters --no-header 2> /dev/null || true)
+fi
+if [[ ! -d /run/systemd/system ]] && compgen -G '/etc/rc[2-5].d/S*postgresql' > /dev/null; then
+    update-rc.d postgresql disable > /dev/null 2>&1 || true
+fi
+
 create_system_user() {
     local name=$1 group=$2
     if id -u "${name}" > /dev/null 2>&1; then
@@ -254,3 +275,5 @@ for pkg in "${UNPACKED[@]}"; do
     versions+=" ${pkg} $(cat "${SERVERS_ROOT}/${pkg}/.version"),"
 done
 log "ok: $(dovecot --version | head -n1) ($(command -v dovecot)),${versions} azurite ($(command -v azurite-blob)), mail user ${TEST_MAIL_USER} uid $(id -u "${TEST_MAIL_USER}")"
+compgen -G '/usr/lib/postgresql/*/bin/initdb' > /dev/null || { echo "install-test-deps: PostgreSQL server binaries missing under /usr/lib/postgresql/*/bin" >&2; exit 1; }
+id -u postgres > /dev/null 2>&1 || { echo "install-test-deps: the postgres user is missing" >&2; exit 1; }

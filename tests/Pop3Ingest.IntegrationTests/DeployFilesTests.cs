@@ -89,6 +89,29 @@ public sealed partial class DeployFilesTests
         Assert.Contains("USER app", dockerfile, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_clustered_variant_runs_several_stateless_replicas_on_postgres()
+    {
+        var folder = Path.Combine(RepositoryRoot(), "deploy", "k8s", "clustered");
+        var deployment = File.ReadAllText(Path.Combine(folder, "deployment.yaml"));
+        var replicas = Regex.Match(deployment, @"^  replicas: (?<n>\d+)", RegexOptions.Multiline);
+        Assert.True(replicas.Success && int.Parse(replicas.Groups["n"].Value, System.Globalization.CultureInfo.InvariantCulture) > 1, "the clustered Deployment should run more than one replica");
+        Assert.DoesNotContain("persistentVolumeClaim", deployment, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(folder, "pvc.yaml")));
+        Assert.Contains("secretName: pop3ingest-secrets", deployment, StringComparison.Ordinal);
+
+        var configMap = File.ReadAllText(Path.Combine(folder, "configmap.yaml"));
+        Assert.Contains("\"Provider\": \"Postgres\", \"ConnectionStringFile\": \"/secrets/postgres-connection\"", configMap, StringComparison.Ordinal);
+        Assert.Contains("\"Clustered\": true", configMap, StringComparison.Ordinal);
+        Assert.Contains("postgres-connection:", File.ReadAllText(Path.Combine(folder, "secret.yaml")), StringComparison.Ordinal);
+
+        var kustomization = File.ReadAllText(Path.Combine(folder, "kustomization.yaml"));
+        foreach (var resource in Regex.Matches(kustomization, @"^  - (?<file>\S+)$", RegexOptions.Multiline).Select(m => m.Groups["file"].Value))
+        {
+            Assert.True(File.Exists(Path.Combine(folder, resource)), $"kustomization.yaml lists {resource}, which does not exist");
+        }
+    }
+
     [GeneratedRegex(@"appsettings\.json: \|\n(?<body>(?:    .*\n|\s*\n)+)")]
     private static partial Regex EmbeddedJson();
 

@@ -97,6 +97,48 @@ public sealed class WorkerOptionsTests
         Assert.DoesNotContain(errors, e => e.Contains("hunter2-secret", StringComparison.Ordinal));
     }
 
+    private static Dictionary<string, string?> Clustered()
+    {
+        var values = Valid();
+        values["Pop3Ingest:Ledger:Provider"] = "Postgres";
+        values["Pop3Ingest:Ledger:ConnectionString"] = "Host=db;Database=pop3ingest;Username=pop3ingest";
+        values["Pop3Ingest:Scheduler:Clustered"] = "true";
+        return values;
+    }
+
+    [Fact]
+    public void A_clustered_configuration_shares_the_ledger_database_by_default()
+    {
+        var (options, errors) = Validate(Clustered());
+        Assert.Empty(errors);
+        Assert.Equal("Host=db;Database=pop3ingest;Username=pop3ingest", OptionsSetup.SchedulerConnectionString(options));
+        Assert.Contains("Application Name=\"Pop3Ingest scheduler\"", Pop3Ingest.Worker.Hosting.ClusteredStore.ConnectionString(options), StringComparison.Ordinal);
+        Assert.NotEqual(Pop3Ingest.Worker.Hosting.ClusteredStore.CreateInstanceId(), Pop3Ingest.Worker.Hosting.ClusteredStore.CreateInstanceId());
+    }
+
+    [Theory]
+    [InlineData("Pop3Ingest:Ledger:Provider", "Sqlite", "Pop3Ingest:Scheduler:Clustered requires Pop3Ingest:Ledger:Provider = Postgres")]
+    [InlineData("Pop3Ingest:Ledger:ConnectionString", null, "Pop3Ingest:Ledger:ConnectionString (or ConnectionStringFile) is required")]
+    [InlineData("Pop3Ingest:Ledger:ConnectionString", "Hots=db", "Pop3Ingest:Ledger:ConnectionString is not a PostgreSQL connection string")]
+    [InlineData("Pop3Ingest:Ledger:ConnectionString", "Database=x", "Pop3Ingest:Ledger:ConnectionString has no Host")]
+    [InlineData("Pop3Ingest:Ledger:ConnectionStringFile", "/nonexistent/ledger", "Pop3Ingest:Ledger: set ConnectionString or ConnectionStringFile, not both")]
+    [InlineData("Pop3Ingest:Scheduler:ConnectionString", "Hots=db", "Pop3Ingest:Scheduler:ConnectionString is not a PostgreSQL connection string")]
+    [InlineData("Pop3Ingest:Scheduler:ConnectionStringFile", "/nonexistent/scheduler", "Pop3Ingest:Scheduler:ConnectionStringFile: the file /nonexistent/scheduler does not exist")]
+    [InlineData("Pop3Ingest:Scheduler:ClusterCheckinInterval", "00:00:00.5", "Pop3Ingest:Scheduler:ClusterCheckinInterval must be at least one second")]
+    [InlineData("Pop3Ingest:Scheduler:Clustered", "false", "Pop3Ingest:Scheduler:ConnectionString is only used with Pop3Ingest:Scheduler:Clustered = true")]
+    public void Every_cluster_rule_names_its_key(string key, string? value, string expected)
+    {
+        var values = Clustered();
+        if (key == "Pop3Ingest:Scheduler:Clustered")
+        {
+            values["Pop3Ingest:Scheduler:ConnectionString"] = "Host=db";
+        }
+
+        values[key] = value;
+        var (_, errors) = Validate(values);
+        Assert.Contains(errors, e => e.StartsWith(expected, StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(1, 0)]
     [InlineData(2, 10)]

@@ -113,7 +113,14 @@ internal static class RunCommand
         services.AddQuartz(quartz =>
         {
             quartz.UseDefaultThreadPool(options.Scheduler.MaxConcurrentAccounts);
-            quartz.UseInMemoryStore();
+            if (options.Scheduler.Clustered)
+            {
+                ClusteredStore.Configure(quartz, options);
+            }
+            else
+            {
+                quartz.UseInMemoryStore();
+            }
         });
         services.AddQuartzHostedService(quartz => quartz.WaitForJobsToComplete = true);
         services.AddHostedService<AccountScheduler>();

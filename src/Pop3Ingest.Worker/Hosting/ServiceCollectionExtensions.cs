@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pop3Ingest.Ingestion.Azure;
 using Pop3Ingest.Ingestion.Ledger;
+using Pop3Ingest.Ingestion.Ledger.Postgres;
 using Pop3Ingest.Ingestion.Ledger.Sqlite;
 using Pop3Ingest.Ingestion.Notifications;
 using Pop3Ingest.Ingestion.Notifications.AzureQueue;
@@ -33,8 +34,10 @@ internal static class ServiceCollectionExtensions
         services.AddSingleton<ILedger>(sp =>
         {
             var ledger = sp.GetRequiredService<IOptions<Pop3IngestOptions>>().Value.Ledger;
-            var connectionString = ledger.ConnectionStringFile is { } file ? OptionsSetup.ReadSecretFile(file) : ledger.ConnectionString!;
-            return new SqliteLedger(connectionString);
+            var connectionString = OptionsSetup.LedgerConnectionString(ledger);
+            return ledger.Provider.Equals(LedgerProviders.Postgres, StringComparison.OrdinalIgnoreCase)
+                ? new PostgresLedger(connectionString)
+                : new SqliteLedger(connectionString);
         });
         // One credential for both adapters, so that they share its token cache; built only when a ServiceUri needs it.
         services.AddSingleton<TokenCredential>(_ => new DefaultAzureCredential());

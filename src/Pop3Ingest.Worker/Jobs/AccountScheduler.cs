@@ -11,6 +11,15 @@ namespace Pop3Ingest.Worker.Jobs;
 /// Keeps Quartz's jobs in step with the configuration: one job per enabled account, added, removed and
 /// rescheduled when the configuration changes, without a restart.
 /// </summary>
+/// <remarks>
+/// With the clustered store the jobs live in the shared database and every instance runs this same sync, so it is
+/// idempotent: a job whose fingerprint (the account's schedule) matches is left alone, whichever instance wrote it,
+/// and when several instances start together and find it missing, the first insert wins and the others, told it
+/// already exists, keep it if it matches. The configuration decides: a job for an account the configuration does
+/// not list is removed, by whichever instance reads that configuration. All instances of a cluster should therefore
+/// run one configuration (one ConfigMap); during a rolling change the newest instance to start or reload wins, and
+/// an instance that fires an account it does not know skips the run.
+/// </remarks>
 internal sealed class AccountScheduler(
     ISchedulerFactory schedulers,
     LiveOptions options,
@@ -49,9 +58,13 @@ internal sealed class AccountScheduler(
             var existing = await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(Group), cancellationToken).ConfigureAwait(false);
             foreach (var key in existing.Where(k => !wanted.ContainsKey(k.Name)))
             {
-                await scheduler.DeleteJob(key, cancellationToken).ConfigureAwait(false);
+                // False when another instance removed it first: the outcome is the same.
+                if (await scheduler.DeleteJob(key, cancellationToken).ConfigureAwait(false))
+                {
+                    WorkerLog.AccountUnscheduled(logger, key.Name);
+                }
+
                 status.Remove(key.Name);
-                WorkerLog.AccountUnscheduled(logger, key.Name);
             }
 
             foreach (var account in wanted.Values)
@@ -61,10 +74,11 @@ internal sealed class AccountScheduler(
                 var job = await scheduler.GetJobDetail(key, cancellationToken).ConfigureAwait(false);
                 if (job is not null && job.JobDataMap.GetString(FingerprintKey) == spec.Fingerprint)
                 {
+                    status.Ensure(account.Name);
                     continue;
                 }
 
-                await ScheduleAsync(scheduler, account, spec, key, cancellationToken).ConfigureAwait(false);
+                await ScheduleAsync(scheduler, account, spec, key, replace: job is not null, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -73,7 +87,7 @@ internal sealed class AccountScheduler(
         }
     }
 
-    private async Task ScheduleAsync(IScheduler scheduler, AccountOptions account, ScheduleSpec spec, JobKey key, CancellationToken cancellationToken)
+    private async Task ScheduleAsync(IScheduler scheduler, AccountOptions account, ScheduleSpec spec, JobKey key, bool replace, CancellationToken cancellationToken)
     {
         var job = JobBuilder.Create<IngestionJob>()
             .WithIdentity(key)
@@ -110,7 +124,26 @@ internal sealed class AccountScheduler(
                 .Build());
         }
 
-        await scheduler.ScheduleJob(job, triggers, new ScheduleJobOptions { Replace = true }, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // A new job is inserted, never replaced: when instances of a cluster start together, one insert wins.
+            await scheduler.ScheduleJob(job, triggers, new ScheduleJobOptions { Replace = replace }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectAlreadyExistsException)
+        {
+            var winner = await scheduler.GetJobDetail(key, cancellationToken).ConfigureAwait(false);
+            if (winner is null || winner.JobDataMap.GetString(FingerprintKey) != spec.Fingerprint)
+            {
+                // Another instance wrote a different schedule: this instance's configuration wins, as at any reload.
+                await scheduler.ScheduleJob(job, triggers, new ScheduleJobOptions { Replace = true }, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                status.Ensure(account.Name);
+                return;
+            }
+        }
+
         status.Ensure(account.Name);
         status.SetNextFire(account.Name, first);
         WorkerLog.AccountScheduled(logger, account.Name, spec.Interval is { } i ? $"every {i}" : $"cron '{spec.Cron}'", first);

@@ -33,6 +33,7 @@ internal static class OptionsSetup
         options.Storage.ConnectionStringFile = Resolve(options.Storage.ConnectionStringFile, baseDirectory);
         options.Notifications.ConnectionStringFile = Resolve(options.Notifications.ConnectionStringFile, baseDirectory);
         options.Ledger.ConnectionStringFile = Resolve(options.Ledger.ConnectionStringFile, baseDirectory);
+        options.Scheduler.ConnectionStringFile = Resolve(options.Scheduler.ConnectionStringFile, baseDirectory);
         if (options.Ledger.ConnectionString is { Length: > 0 } connectionString &&
             options.Ledger.Provider.Equals("Sqlite", StringComparison.OrdinalIgnoreCase))
         {
@@ -51,6 +52,19 @@ internal static class OptionsSetup
             }
         }
     }
+
+    /// <summary>The ledger's connection string, read from its file when one is configured.</summary>
+    public static string LedgerConnectionString(LedgerOptions ledger) =>
+        ledger.ConnectionStringFile is { } file ? ReadSecretFile(file) : ledger.ConnectionString!;
+
+    /// <summary>
+    /// The clustered job store's connection string: its own, or the ledger's when the ledger is on PostgreSQL
+    /// (one database for both is the simple deployment).
+    /// </summary>
+    public static string SchedulerConnectionString(Pop3IngestOptions options) =>
+        options.Scheduler.ConnectionStringFile is { } file ? ReadSecretFile(file)
+        : options.Scheduler.ConnectionString is { Length: > 0 } connectionString ? connectionString
+        : LedgerConnectionString(options.Ledger);
 
     public static string? Resolve(string? path, string baseDirectory) =>
         string.IsNullOrWhiteSpace(path) ? path : Path.GetFullPath(path, baseDirectory);

@@ -32,6 +32,7 @@ public sealed class Pop3IngestOptions
 
 public sealed class LedgerOptions
 {
+    /// <summary><c>Sqlite</c> (one instance) or <c>Postgres</c> (shared by several instances).</summary>
     public string Provider { get; set; } = "Sqlite";
 
     public string? ConnectionString { get; set; } = "Data Source=data/ledger.db";

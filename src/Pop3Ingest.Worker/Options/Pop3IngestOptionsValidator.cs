@@ -4,6 +4,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Pop3Ingest.Ingestion.Azure;
+using Npgsql;
 using Pop3Ingest.Ingestion.Pipeline;
 using Pop3Ingest.Pop3;
 
@@ -16,6 +17,7 @@ namespace Pop3Ingest.Worker.Options;
 internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configuration) : IValidateOptions<Pop3IngestOptions>
 {
     private const string Root = Pop3IngestOptions.Section;
+    private static readonly string DefaultLedgerConnectionString = new LedgerOptions().ConnectionString!;
 
     public ValidateOptionsResult Validate(string? name, Pop3IngestOptions options)
     {
@@ -26,6 +28,7 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
         ValidateNotifications(options.Notifications, errors);
 
         ValidateScheduler(options.Scheduler, options.Http, errors);
+        ValidateCluster(options, errors);
         if (options.ShutdownTimeout <= TimeSpan.Zero)
         {
             errors.Add($"{Root}:ShutdownTimeout must be positive.");
@@ -42,9 +45,20 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
     private static void ValidateLedger(LedgerOptions ledger, List<string> errors)
     {
         const string key = Root + ":Ledger";
-        if (!ledger.Provider.Equals("Sqlite", StringComparison.OrdinalIgnoreCase))
+        if (ledger.PruneAfterDays < 1)
         {
-            errors.Add($"{key}:Provider: '{ledger.Provider}' is not a known provider (Sqlite).");
+            errors.Add($"{key}:PruneAfterDays must be at least 1.");
+        }
+
+        if (ledger.Provider.Equals(LedgerProviders.Postgres, StringComparison.OrdinalIgnoreCase))
+        {
+            ValidatePostgres(ledger.ConnectionString, ledger.ConnectionStringFile, key, errors);
+            return;
+        }
+
+        if (!ledger.Provider.Equals(LedgerProviders.Sqlite, StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"{key}:Provider: '{ledger.Provider}' is not a known provider (Sqlite, Postgres).");
             return;
         }
 
@@ -76,10 +90,83 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
         {
             errors.Add($"{key}:ConnectionString is not a SQLite connection string: {e.Message}");
         }
+    }
 
-        if (ledger.PruneAfterDays < 1)
+    /// <summary>A PostgreSQL connection string (or a file holding one) under <paramref name="key"/>.</summary>
+    private static void ValidatePostgres(string? connectionString, string? connectionStringFile, string key, List<string> errors)
+    {
+        if (connectionStringFile is { } file)
         {
-            errors.Add($"{key}:PruneAfterDays must be at least 1.");
+            if (connectionString is not null && connectionString != DefaultLedgerConnectionString)
+            {
+                errors.Add($"{key}: set ConnectionString or ConnectionStringFile, not both.");
+            }
+
+            if (!File.Exists(file))
+            {
+                errors.Add($"{key}:ConnectionStringFile: the file {file} does not exist.");
+            }
+
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(connectionString) || connectionString == DefaultLedgerConnectionString)
+        {
+            errors.Add($"{key}:ConnectionString (or ConnectionStringFile) is required: a PostgreSQL connection string such as 'Host=db;Database=pop3ingest;Username=pop3ingest;Password=...'.");
+            return;
+        }
+
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(connectionString);
+            if (string.IsNullOrEmpty(builder.Host))
+            {
+                errors.Add($"{key}:ConnectionString has no Host.");
+            }
+        }
+        catch (ArgumentException e)
+        {
+            errors.Add($"{key}:ConnectionString is not a PostgreSQL connection string: {e.Message}");
+        }
+    }
+
+    private static void ValidateCluster(Pop3IngestOptions options, List<string> errors)
+    {
+        const string key = Root + ":Scheduler";
+        var scheduler = options.Scheduler;
+        if (!scheduler.Clustered)
+        {
+            if (scheduler.ConnectionString is not null || scheduler.ConnectionStringFile is not null)
+            {
+                errors.Add($"{key}:ConnectionString is only used with {key}:Clustered = true; set Clustered or remove it.");
+            }
+
+            return;
+        }
+
+        // Each instance with a ledger of its own would not know what the others stored: the shared schedule needs the shared ledger.
+        if (!options.Ledger.Provider.Equals(LedgerProviders.Postgres, StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"{key}:Clustered requires {Root}:Ledger:Provider = Postgres, so that every instance shares one ledger.");
+        }
+
+        if (scheduler.ConnectionString is not null || scheduler.ConnectionStringFile is not null)
+        {
+            ValidatePostgres(scheduler.ConnectionString, scheduler.ConnectionStringFile, key, errors);
+        }
+        else if (!options.Ledger.Provider.Equals(LedgerProviders.Postgres, StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"{key}:ConnectionString (or ConnectionStringFile) is required with Clustered = true.");
+        }
+
+        if (scheduler.ClusterCheckinInterval < TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"{key}:ClusterCheckinInterval must be at least one second.");
+        }
+
+        if (scheduler.ClusterCheckinMisfireThreshold < TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"{key}:ClusterCheckinMisfireThreshold must be at least one second.");
         }
     }
 

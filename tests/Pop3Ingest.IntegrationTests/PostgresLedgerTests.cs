@@ -1,0 +1,191 @@
+using Dapper;
+using Npgsql;
+using Pop3Ingest.Ingestion.Ledger;
+using Pop3Ingest.Ingestion.Ledger.Postgres;
+using Pop3Ingest.IntegrationTests.Support;
+
+namespace Pop3Ingest.IntegrationTests;
+
+/// <summary>One PostgreSQL for the ledger tests; each test has a database of its own.</summary>
+public sealed class PostgresFixture : IAsyncLifetime
+{
+    public PostgresServer Server { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Server = await PostgresServer.StartAsync();
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+}
+
+/// <summary>
+/// The PostgreSQL ledger against a real server: the same rules as the SQLite ledger (SqliteLedgerTests), and the
+/// ones only a shared ledger needs: instances migrating together, two writers racing on one account.
+/// </summary>
+public sealed class PostgresLedgerTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
+{
+    private static readonly DateTimeOffset s_now = new(2026, 11, 23, 8, 0, 0, TimeSpan.Zero);
+
+    private static LedgerRow Row(string uidl, LedgerState state = LedgerState.Pending) => new()
+    {
+        Account = "a", Uidl = uidl, BlobName = $"a/2026/11/23/{Convert.ToHexString(System.Text.Encoding.Latin1.GetBytes(uidl))}.eml", State = state, FirstSeen = s_now, UpdatedAt = s_now,
+    };
+
+    private async Task<(PostgresLedger Ledger, string ConnectionString)> NewLedgerAsync()
+    {
+        var connectionString = await fixture.Server.CreateDatabaseAsync("ledger");
+        var ledger = new PostgresLedger(connectionString);
+        await ledger.MigrateAsync(CancellationToken.None);
+        return (ledger, connectionString);
+    }
+
+    [Fact]
+    public async Task Instances_migrating_together_apply_each_version_once()
+    {
+        var connectionString = await fixture.Server.CreateDatabaseAsync("migrate");
+        var ledgers = Enumerable.Range(0, 6).Select(_ => new PostgresLedger(connectionString)).ToList();
+        await Task.WhenAll(ledgers.Select(l => l.MigrateAsync(CancellationToken.None)));
+        await ledgers[0].MigrateAsync(CancellationToken.None);
+        await using var connection = new NpgsqlConnection(connectionString);
+        var versions = (await connection.QueryAsync<int>("SELECT version FROM pop3ingest_schema ORDER BY version;")).ToList();
+        Assert.Equal(PostgresLedger.Migrations.Select(m => m.Version), versions);
+        foreach (var ledger in ledgers)
+        {
+            await ledger.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Refuses_a_schema_newer_than_the_program()
+    {
+        var (ledger, connectionString) = await NewLedgerAsync();
+        await using (ledger)
+        {
+            await using (var connection = new NpgsqlConnection(connectionString))
+            {
+                await connection.ExecuteAsync("INSERT INTO pop3ingest_schema (version) VALUES (999);");
+            }
+
+            var error = await Assert.ThrowsAsync<LedgerSchemaException>(() => ledger.MigrateAsync(CancellationToken.None));
+            Assert.Contains("999", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task States_only_move_forward()
+    {
+        var (ledger, _) = await NewLedgerAsync();
+        await using var _1 = ledger;
+        await ledger.InsertAsync([Row("u1"), Row("u2"), Row("seed", LedgerState.Seeded)], CancellationToken.None);
+        await ledger.InsertAsync([Row("u1") with { BlobName = "other" }], CancellationToken.None);
+
+        await ledger.MarkNotifiedAsync("a", ["u1"], s_now, CancellationToken.None);
+        await ledger.MarkStoredAsync("a", [new StoredMessage("u1", 10, "ab")], s_now, CancellationToken.None);
+        await ledger.MarkStoredAsync("a", [new StoredMessage("u1", 99, "zz")], s_now, CancellationToken.None);
+        await ledger.MarkNotifiedAsync("a", ["u1"], s_now, CancellationToken.None);
+        await ledger.MarkDeletedAsync("a", ["u1", "seed"], s_now, CancellationToken.None);
+
+        var rows = (await ledger.GetAccountAsync("a", CancellationToken.None)).ToDictionary(r => r.Uidl);
+        Assert.Equal(LedgerState.Deleted, rows["u1"].State);
+        Assert.Equal(10, rows["u1"].Size);
+        Assert.Equal("ab", rows["u1"].Sha256);
+        Assert.Equal(Row("u1").BlobName, rows["u1"].BlobName);
+        Assert.Equal(s_now, rows["u1"].DeletedAt);
+        Assert.Equal(LedgerState.Seeded, rows["seed"].State);
+        Assert.Equal(LedgerState.Pending, rows["u2"].State);
+
+        await ledger.ForgetAsync("a", ["seed", "u2"], CancellationToken.None);
+        Assert.Equal(["u1", "u2"], (await ledger.GetAccountAsync("a", CancellationToken.None)).Select(r => r.Uidl).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Failures_count_up_to_quarantine_and_release_resets()
+    {
+        var (ledger, _) = await NewLedgerAsync();
+        await using var _1 = ledger;
+        await ledger.InsertAsync([Row("u1")], CancellationToken.None);
+        for (var i = 1; i < 5; i++)
+        {
+            Assert.Equal(LedgerState.Pending, await ledger.RecordFailureAsync("a", "u1", $"boom {i}", 5, s_now, CancellationToken.None));
+        }
+
+        Assert.Equal(LedgerState.Quarantined, await ledger.RecordFailureAsync("a", "u1", "boom 5\u0000 with a NUL", 5, s_now, CancellationToken.None));
+        var row = (await ledger.GetAccountAsync("a", CancellationToken.None)).Single();
+        Assert.Equal(5, row.Attempts);
+        Assert.Equal("boom 5\uFFFD with a NUL", row.LastError);
+        Assert.True(await ledger.ReleaseAsync("a", "u1", s_now, CancellationToken.None));
+        Assert.False(await ledger.ReleaseAsync("a", "u1", s_now, CancellationToken.None));
+        Assert.Equal(0, (await ledger.GetAccountAsync("a", CancellationToken.None)).Single().Attempts);
+    }
+
+    [Fact]
+    public async Task Prunes_deleted_rows_after_the_cutoff_and_counts_states()
+    {
+        var (ledger, _) = await NewLedgerAsync();
+        await using var _1 = ledger;
+        await ledger.InsertAsync([Row("old"), Row("new"), Row("keep")], CancellationToken.None);
+        await ledger.MarkDeletedAsync("a", ["old"], s_now.AddDays(-40), CancellationToken.None);
+        await ledger.MarkDeletedAsync("a", ["new"], s_now.AddDays(-1), CancellationToken.None);
+        Assert.Equal(1, await ledger.PruneAsync(s_now.AddDays(-30), CancellationToken.None));
+        var counts = await ledger.CountAsync(CancellationToken.None);
+        Assert.Contains(new LedgerCount("a", LedgerState.Deleted, 1), counts);
+        Assert.Contains(new LedgerCount("a", LedgerState.Pending, 1), counts);
+        var pending = new List<LedgerRow>();
+        await foreach (var row in ledger.ReadAllAsync("a", LedgerState.Pending, CancellationToken.None))
+        {
+            pending.Add(row);
+        }
+
+        Assert.Equal(["keep"], pending.Select(r => r.Uidl));
+        var all = new List<LedgerRow>();
+        await foreach (var row in ledger.ReadAllAsync(null, null, CancellationToken.None))
+        {
+            all.Add(row);
+        }
+
+        Assert.Equal(2, all.Count);
+    }
+
+    [Fact]
+    public async Task Any_byte_survives_in_a_uidl()
+    {
+        var (ledger, _) = await NewLedgerAsync();
+        await using var _1 = ledger;
+        var hostile = "\u0000\u00ff ../x\u0001";
+        var alsoHostile = "\u0000";
+        await ledger.InsertAsync([Row(hostile), Row(alsoHostile)], CancellationToken.None);
+        await ledger.MarkStoredAsync("a", [new StoredMessage(hostile, 5, "cd")], s_now, CancellationToken.None);
+        var rows = (await ledger.GetAccountAsync("a", CancellationToken.None)).ToDictionary(r => r.Uidl, StringComparer.Ordinal);
+        Assert.Equal(LedgerState.Stored, rows[hostile].State);
+        Assert.Equal(LedgerState.Pending, rows[alsoHostile].State);
+    }
+
+    [Fact]
+    public async Task Two_writers_racing_on_one_account_store_each_row_once()
+    {
+        var (first, connectionString) = await NewLedgerAsync();
+        await using var _1 = first;
+        await using var second = new PostgresLedger(connectionString);
+        var rows = Enumerable.Range(0, 200).Select(i => Row($"u{i:D3}")).ToList();
+
+        // Both instances see the same new messages, in opposite orders, and both try every step.
+        var reversed = Enumerable.Reverse(rows).ToList();
+        await Task.WhenAll(first.InsertAsync(rows, CancellationToken.None), second.InsertAsync(reversed, CancellationToken.None));
+        var stored = rows.Select(r => new StoredMessage(r.Uidl, 1, "first")).ToList();
+        var storedAgain = Enumerable.Reverse(rows).Select(r => new StoredMessage(r.Uidl, 2, "second")).ToList();
+        await Task.WhenAll(
+            first.MarkStoredAsync("a", stored, s_now, CancellationToken.None),
+            second.MarkStoredAsync("a", storedAgain, s_now, CancellationToken.None));
+        var failures = await Task.WhenAll(rows.Take(20).Select(r => second.RecordFailureAsync("a", r.Uidl, "late failure", 5, s_now, CancellationToken.None)));
+        await Task.WhenAll(
+            first.MarkNotifiedAsync("a", [.. rows.Select(r => r.Uidl)], s_now, CancellationToken.None),
+            second.MarkDeletedAsync("a", [.. reversed.Select(r => r.Uidl)], s_now, CancellationToken.None));
+
+        var after = await first.GetAccountAsync("a", CancellationToken.None);
+        Assert.Equal(200, after.Count);
+        Assert.All(failures, s => Assert.Equal(LedgerState.Pending, s));
+        Assert.All(after, r => Assert.Equal(0, r.Attempts));
+
+        // Each row took one writer's Stored values, never a mix, and ended Deleted whichever update came first.
+        Assert.All(after, r => Assert.True((r.Size, r.Sha256) is (1, "first") or (2, "second"), $"{r.Uidl}: {r.Size} {r.Sha256}"));
+        Assert.All(after, r => Assert.Equal(LedgerState.Deleted, r.State));
+    }
+}
