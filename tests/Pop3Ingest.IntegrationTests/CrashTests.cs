@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Pop3Ingest.IntegrationTests.Support;
 using Xunit.Abstractions;
 
@@ -23,7 +24,49 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
     public Task Fifty_sigkills_across_a_few_thousand_messages_leave_each_stored_exactly_once() =>
         KillLoopAsync(kills: 50, upFront: 2000, perRound: 0, bytesPerSecond: 1_000_000, seed: 50);
 
-    private async Task KillLoopAsync(int kills, int upFront, int perRound, int bytesPerSecond, int seed)
+    [Fact]
+    public async Task Sigkills_while_storing_into_azurite_and_announcing_on_its_queue_lose_and_duplicate_nothing()
+    {
+        await using var azurite = await AzuriteServer.StartAsync();
+        var inspector = new StorageInspector(azurite);
+        var blobHashes = new Dictionary<string, string>(StringComparer.Ordinal);
+        async Task<List<string>> StoredInAzurite()
+        {
+            IReadOnlyList<StorageInspector.BlobItem> blobs;
+            try
+            {
+                blobs = await inspector.ListBlobsAsync("mail");
+            }
+            catch (Xunit.Sdk.XunitException)
+            {
+                return []; // the container does not exist before the first run created it
+            }
+
+            foreach (var blob in blobs.Where(b => b.Name.EndsWith(".eml", StringComparison.Ordinal) && !blobHashes.ContainsKey(b.Name)))
+            {
+                blobHashes[blob.Name] = StoreInspector.Hash(await inspector.GetBlobAsync("mail", blob.Name));
+            }
+
+            return [.. blobs.Where(b => b.Name.EndsWith(".eml", StringComparison.Ordinal)).Select(b => blobHashes[b.Name])];
+        }
+
+        var expected = await KillLoopAsync(kills: 25, upFront: 600, perRound: 0, bytesPerSecond: 600_000, seed: 77,
+            root =>
+            {
+                root["Storage"] = new JsonObject { ["Provider"] = "AzureBlob", ["ConnectionString"] = azurite.ConnectionString, ["Container"] = "mail" };
+                root["Notifications"] = new JsonObject { ["Provider"] = "AzureQueue", ["ConnectionString"] = azurite.ConnectionString, ["Queue"] = "events" };
+            },
+            StoredInAzurite);
+
+        // At least once, with a stable id: every message announced, duplicates only with the same id.
+        var events = await inspector.ReceiveAllAsync("events");
+        var ids = events.Select(e => JsonNode.Parse(Convert.FromBase64String(e.Text))!["id"]!.GetValue<string>()).ToList();
+        Assert.Equal(expected, ids.Distinct(StringComparer.Ordinal).Count());
+        output.WriteLine($"{events.Count} queue messages for {expected} stored messages");
+    }
+
+    private async Task<int> KillLoopAsync(int kills, int upFront, int perRound, int bytesPerSecond, int seed,
+        Action<JsonObject>? configure = null, Func<Task<List<string>>>? stored = null)
     {
         await using var server = await DovecotServer.StartAsync(new DovecotServerOptions { Users = [("crash", "pw")] });
         await using var proxy = new ThrottlingProxy(server.Port, bytesPerSecond);
@@ -31,7 +74,8 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
         var expected = new HashSet<string>(StringComparer.Ordinal);
         var next = 1;
         var storeRoot = Path.Combine(_folder, "data", "mail");
-        WorkerConfig.Write(_folder, proxy.Port, "crash", "pw", a => a["Timeout"] = "00:00:15");
+        stored ??= () => Task.FromResult(StoreInspector.MessageFiles(storeRoot).Select(f => HashOf(f, crlf: false)).ToList());
+        WorkerConfig.Write(_folder, proxy.Port, "crash", "pw", a => a["Timeout"] = "00:00:15", configure);
 
         void Deliver(int count)
         {
@@ -64,19 +108,25 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
                 hits++;
             }
 
-            AssertNothingLostOrDuplicated(server, expected, storeRoot, $"after kill {round + 1}");
+            AssertNothingLostOrDuplicated(server, expected, await stored(), $"after kill {round + 1}");
         }
 
         output.WriteLine($"{kills} kills, {hits} landed in a live run; {expected.Count} messages delivered");
         Assert.True(hits * 3 >= kills * 2, $"only {hits} of {kills} kills landed in a live run");
 
-        WorkerConfig.Write(_folder, server.Port, "crash", "pw");
+        WorkerConfig.Write(_folder, server.Port, "crash", "pw", root: configure);
         var (code, text) = await WorkerProcess.RunAsync(_folder, TimeSpan.FromMinutes(5), null, "once");
         Assert.True(code == 0, text);
-        AssertNothingLostOrDuplicated(server, expected, storeRoot, "after the final run");
+        var final = await stored();
+        AssertNothingLostOrDuplicated(server, expected, final, "after the final run");
         Assert.Equal(0, server.MessageCount("crash"));
-        Assert.Equal(expected.Order(StringComparer.Ordinal), StoreInspector.Hashes(storeRoot).Order(StringComparer.Ordinal));
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(storeRoot, ".tmp")));
+        Assert.Equal(expected.Order(StringComparer.Ordinal), final.Order(StringComparer.Ordinal));
+        if (Directory.Exists(Path.Combine(storeRoot, ".tmp")))
+        {
+            Assert.Empty(Directory.EnumerateFiles(Path.Combine(storeRoot, ".tmp")));
+        }
+
+        return expected.Count;
     }
 
     // Neither a maildir file nor a stored blob ever changes content, so each is hashed once.
@@ -94,9 +144,8 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
         return hash;
     }
 
-    private void AssertNothingLostOrDuplicated(DovecotServer server, HashSet<string> expected, string storeRoot, string when)
+    private void AssertNothingLostOrDuplicated(DovecotServer server, HashSet<string> expected, List<string> stored, string when)
     {
-        var stored = StoreInspector.MessageFiles(storeRoot).Select(f => HashOf(f, crlf: false)).ToList();
         Assert.True(stored.Count == stored.Distinct(StringComparer.Ordinal).Count(), $"a message was stored twice {when}");
         Assert.All(stored, h => Assert.Contains(h, expected));
         var onServer = server.MessageFiles("crash").Select(f => HashOf(f, crlf: true)).ToHashSet(StringComparer.Ordinal);
