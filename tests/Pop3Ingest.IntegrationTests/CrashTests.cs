@@ -50,7 +50,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
             return [.. blobs.Where(b => b.Name.EndsWith(".eml", StringComparison.Ordinal)).Select(b => blobHashes[b.Name])];
         }
 
-        var expected = await KillLoopAsync(kills: 25, upFront: 600, perRound: 0, bytesPerSecond: 600_000, seed: 77,
+        var expected = await KillLoopAsync(kills: 50, upFront: 2000, perRound: 0, bytesPerSecond: 1_000_000, seed: 77,
             root =>
             {
                 root["Storage"] = new JsonObject { ["Provider"] = "AzureBlob", ["ConnectionString"] = azurite.ConnectionString, ["Container"] = "mail" };
