@@ -50,6 +50,35 @@ public sealed class FileSystemMessageStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Puts_finish_in_the_background_and_are_all_there_after_a_flush()
+    {
+        var store = new FileSystemMessageStore(_root);
+        await store.InitializeAsync(CancellationToken.None);
+        var names = Enumerable.Range(0, 200).Select(i => $"a/2026/01/{1 + (i % 3):00}/m{i}.eml").ToList();
+        foreach (var (name, i) in names.Select((n, i) => (n, i)))
+        {
+            var put = await store.PutAsync(name, Content($"message {i}"), new BlobProperties("a", $"m{i}"),
+                i % 2 == 0 ? _ => Encoding.UTF8.GetBytes($"{{\"n\":{i}}}") : null, CancellationToken.None);
+            Assert.True(put.Created);
+        }
+
+        await store.FlushAsync(CancellationToken.None);
+
+        foreach (var (name, i) in names.Select((n, i) => (n, i)))
+        {
+            Assert.Equal($"message {i}", await File.ReadAllTextAsync(Path.Combine(_root, name)));
+            Assert.Equal(i % 2 == 0, File.Exists(Path.Combine(_root, Path.ChangeExtension(name, ".json"))));
+        }
+
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_root, ".tmp")));
+
+        // A second put of each name, after the flush, keeps the first copy.
+        var again = await store.PutAsync(names[7], Content("other"), new BlobProperties("a", "m7"), null, CancellationToken.None);
+        Assert.False(again.Created);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData("message 7"u8)), again.ExistingSha256);
+    }
+
+    [Fact]
     public async Task Start_removes_temp_files_of_dead_processes_only()
     {
         Directory.CreateDirectory(Path.Combine(_root, ".tmp"));

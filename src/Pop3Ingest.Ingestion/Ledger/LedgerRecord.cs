@@ -49,6 +49,33 @@ internal sealed class LedgerRecord
         UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(Updated_At),
     };
 
+    /// <summary>Reads a row selected with <see cref="Columns"/>, in that order, straight into the domain type.</summary>
+    public static LedgerRow Read(System.Data.Common.DbDataReader reader, string account) => new()
+    {
+        Account = account,
+        Uidl = reader.GetString(1),
+        BlobName = reader.GetString(2),
+        State = StateOf(reader.GetString(3)),
+        FirstSeen = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
+        Size = reader.IsDBNull(5) ? null : reader.GetInt64(5),
+        Sha256 = reader.IsDBNull(6) ? null : reader.GetString(6),
+        Attempts = (int)reader.GetInt64(7),
+        LastError = reader.IsDBNull(8) ? null : reader.GetString(8),
+        StoredAt = reader.IsDBNull(9) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)),
+        NotifiedAt = reader.IsDBNull(10) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10)),
+        DeletedAt = reader.IsDBNull(11) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(11)),
+        UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(12)),
+    };
+
+    private static LedgerState StateOf(string state) => state switch
+    {
+        nameof(LedgerState.Pending) => LedgerState.Pending,
+        nameof(LedgerState.Stored) => LedgerState.Stored,
+        nameof(LedgerState.Notified) => LedgerState.Notified,
+        nameof(LedgerState.Deleted) => LedgerState.Deleted,
+        _ => Enum.Parse<LedgerState>(state),
+    };
+
     public static object Parameters(LedgerRow row) => new
     {
         account = row.Account,

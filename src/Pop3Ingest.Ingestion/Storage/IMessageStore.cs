@@ -19,8 +19,9 @@ public interface IMessageStore
     /// Stores the content under <paramref name="blobName"/> unless a blob of that name exists. The content stream is
     /// read to its end either way. When <paramref name="sidecar"/> is given, it is called once the content has been
     /// read, and its JSON is stored beside the blob (replacing an older sidecar) before the blob becomes visible.
-    /// The blob is durable when the returned task completes, except what <see cref="FlushAsync"/> commits for a
-    /// group (directory entries of the file store).
+    /// A store may finish a put in the background (the file store fsyncs and links while the next message streams):
+    /// the blob is certain to exist and be durable only once <see cref="FlushAsync"/> has returned, and a put that
+    /// fails in the background makes <see cref="FlushAsync"/> throw.
     /// </summary>
     Task<PutResult> PutAsync(string blobName, Stream content, BlobProperties properties, Func<PutResult, byte[]>? sidecar, CancellationToken cancellationToken);
 

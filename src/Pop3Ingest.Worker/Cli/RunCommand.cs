@@ -38,7 +38,7 @@ internal static class RunCommand
     {
         Pop3IngestOptions options;
         IConfiguration configuration;
-        await using (var context = WorkerContext.TryCreate(configPath, Console.Error, out var exitCode))
+        await using (var context = WorkerContext.TryCreate(configPath, Console.Error, out var exitCode, watchConfiguration: true))
         {
             if (context is null)
             {

@@ -27,14 +27,14 @@ internal sealed class WorkerContext : IAsyncDisposable
 
     public IConfiguration Configuration { get; }
 
-    public static WorkerContext? TryCreate(string? configPath, TextWriter error, out int exitCode)
+    public static WorkerContext? TryCreate(string? configPath, TextWriter error, out int exitCode, bool watchConfiguration = false)
     {
         exitCode = ExitCodes.Success;
         IConfigurationRoot configuration;
         string baseDirectory;
         try
         {
-            (configuration, baseDirectory) = ConfigurationLoader.Load(configPath);
+            (configuration, baseDirectory) = ConfigurationLoader.Load(configPath, watchConfiguration);
         }
         catch (ConfigurationException e)
         {

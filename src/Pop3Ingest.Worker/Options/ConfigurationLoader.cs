@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.FileProviders.Physical;
 
 namespace Pop3Ingest.Worker.Options;
 
@@ -8,7 +10,7 @@ namespace Pop3Ingest.Worker.Options;
 /// </summary>
 internal static class ConfigurationLoader
 {
-    public static (IConfigurationRoot Configuration, string BaseDirectory) Load(string? configPath)
+    public static (IConfigurationRoot Configuration, string BaseDirectory) Load(string? configPath, bool watch = false)
     {
         string file;
         if (configPath is not null)
@@ -27,11 +29,22 @@ internal static class ConfigurationLoader
         var baseDirectory = Path.GetDirectoryName(file)!;
         try
         {
-            var configuration = new ConfigurationBuilder()
-                .SetBasePath(baseDirectory)
-                .AddJsonFile(Path.GetFileName(file), optional: configPath is null, reloadOnChange: true)
-                .AddEnvironmentVariables()
-                .Build();
+            var builder = new ConfigurationBuilder();
+            if (watch)
+            {
+                var provider = new PhysicalFileProvider(baseDirectory, ExclusionFilters.None)
+                {
+                    UsePollingFileWatcher = true,
+                    UseActivePolling = true,
+                };
+                builder.AddJsonFile(provider, Path.GetFileName(file), optional: configPath is null, reloadOnChange: true);
+            }
+            else
+            {
+                builder.SetBasePath(baseDirectory).AddJsonFile(Path.GetFileName(file), optional: configPath is null, reloadOnChange: false);
+            }
+
+            var configuration = builder.AddEnvironmentVariables().Build();
             return (configuration, baseDirectory);
         }
         catch (Exception e) when (e is FormatException or InvalidDataException or IOException)

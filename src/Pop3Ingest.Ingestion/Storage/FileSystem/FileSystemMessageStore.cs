@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 
 namespace Pop3Ingest.Ingestion.Storage.FileSystem;
@@ -5,14 +6,21 @@ namespace Pop3Ingest.Ingestion.Storage.FileSystem;
 /// <summary>
 /// Blobs as files under a root folder (ARCHITECTURE.md §5): each is written to <c>{root}/.tmp/</c>, fsynced, and
 /// linked into place without replacing anything (so a crash leaves either nothing or the whole file); the
-/// directories that gained entries are fsynced in <see cref="FlushAsync"/>, once per group of messages.
+/// directories that gained entries are fsynced in <see cref="FlushAsync"/>, once per group of messages. The fsync
+/// and link of up to 16 messages run on <see cref="FileSyncThreads"/> while the next message streams in;
+/// <see cref="FlushAsync"/> waits for them, so a message counts as stored only once its file is durable.
 /// </summary>
 internal sealed class FileSystemMessageStore : IMessageStore
 {
     private const int CopyBufferSize = 128 * 1024;
     private readonly string _root;
     private readonly string _temp;
+    private const int MaxWritesInFlight = 16;
     private readonly HashSet<string> _dirtyDirectories = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _knownDirectories = new(StringComparer.Ordinal);
+    private readonly List<Task> _writes = [];
+    private readonly Dictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _writeSlots = new(MaxWritesInFlight);
     private readonly Lock _dirtyLock = new();
 
     public FileSystemMessageStore(string root)
@@ -72,56 +80,110 @@ internal sealed class FileSystemMessageStore : IMessageStore
     {
         var target = PathOf(blobName);
         var directory = Path.GetDirectoryName(target)!;
-        var temp = TempPath();
-        try
+        Task? earlier;
+        lock (_dirtyLock)
         {
-            if (File.Exists(target))
+            earlier = _inFlight.GetValueOrDefault(target);
+        }
+
+        if (earlier is not null)
+        {
+            // The same name is still being written: its outcome decides what is there (FlushAsync reports its failure).
+            await earlier.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+        }
+
+        if (File.Exists(target))
+        {
+            // A crash after the link, before the ledger knew: the stored file wins; read the new copy to its end.
+            await content.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+            var kept = await DescribeAsync(target, cancellationToken).ConfigureAwait(false);
+            try
             {
-                // A crash after the link, before the ledger knew: the stored file wins; read the new copy to its end.
-                await content.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
-                var kept = await DescribeAsync(target, cancellationToken).ConfigureAwait(false);
-                await WriteSidecarAsync(blobName, sidecar, kept, directory, cancellationToken).ConfigureAwait(false);
-                return kept;
+                WriteSidecar(blobName, sidecar?.Invoke(kept), directory);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new StoreException($"Writing {blobName} to {_root} failed: {e.Message}", e);
             }
 
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1, FileOptions.None))
+            return kept;
+        }
+
+        var temp = TempPath();
+        FileStream? file = null;
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        try
+        {
+            // Synchronous writes: they land in the page cache at once, and an asynchronous file write on Unix is a
+            // synchronous one moved to the thread pool, a thread switch per chunk for nothing.
+            file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0, FileOptions.None);
+            int read;
+            while ((read = await content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                await content.CopyToAsync(file, CopyBufferSize, cancellationToken).ConfigureAwait(false);
-                file.Flush(flushToDisk: true);
+                file.Write(buffer, 0, read);
             }
 
             EnsureDirectory(directory);
             var created = new PutResult(Created: true);
-            await WriteSidecarAsync(blobName, sidecar, created, directory, cancellationToken).ConfigureAwait(false);
-            try
+            var json = sidecar?.Invoke(created);
+            await _writeSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var written = file;
+            file = null;
+            lock (_dirtyLock)
             {
-                // File.Move without overwrite links the new name (failing if it exists) and unlinks the old:
-                // a concurrent or earlier blob is never replaced.
-                File.Move(temp, target, overwrite: false);
-            }
-            catch (IOException) when (File.Exists(target))
-            {
-                File.Delete(temp);
-                return await DescribeAsync(target, cancellationToken).ConfigureAwait(false);
+                var write = FileSyncThreads.Run(() => Complete(blobName, written, temp, target, directory, json));
+                _writes.Add(write);
+                _inFlight[target] = write;
             }
 
-            MarkDirty(directory);
             return created;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            file?.Dispose();
             TryDelete(temp);
             throw new StoreException($"Writing {blobName} to {_root} failed: {e.Message}", e);
         }
         catch
         {
+            file?.Dispose();
             TryDelete(temp);
             throw;
         }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
-    public Task FlushAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for the writes still finishing on the sync threads, then syncs the directories that gained entries.
+    /// After it returns, everything put so far is durable; if any write failed, it throws and none of the group
+    /// counts as stored (what did land is found, whole, by the next run).
+    /// </summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
     {
+        Task[] writes;
+        lock (_dirtyLock)
+        {
+            writes = [.. _writes];
+            _writes.Clear();
+        }
+
+        try
+        {
+            await Task.WhenAll(writes).ConfigureAwait(false);
+        }
+        catch (Exception) when (writes.FirstOrDefault(w => w.IsFaulted)?.Exception?.InnerException is { } first)
+        {
+            lock (_dirtyLock)
+            {
+                _knownDirectories.Clear();
+            }
+
+            throw first is StoreException ? first : new StoreException($"Writing to {_root} failed: {first.Message}", first);
+        }
+
         string[] directories;
         lock (_dirtyLock)
         {
@@ -145,8 +207,52 @@ internal sealed class FileSystemMessageStore : IMessageStore
 
             throw new StoreException($"Syncing the store folder {_root} failed: {e.Message}", e);
         }
+    }
 
-        return Task.CompletedTask;
+    /// <summary>On a sync thread: fsync the message, store its sidecar, then link the message into place.</summary>
+    private void Complete(string blobName, FileStream file, string temp, string target, string directory, byte[]? json)
+    {
+        try
+        {
+            using (file)
+            {
+                file.Flush(flushToDisk: true);
+            }
+
+            WriteSidecar(blobName, json, directory);
+            try
+            {
+                // File.Move without overwrite links the new name (failing if it exists) and unlinks the old:
+                // a concurrent or earlier blob is never replaced.
+                File.Move(temp, target, overwrite: false);
+            }
+            catch (IOException) when (File.Exists(target))
+            {
+                // Another writer got there first; its file is kept.
+                File.Delete(temp);
+            }
+
+            MarkDirty(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temp);
+            throw new StoreException($"Writing {blobName} to {_root} failed: {e.Message}", e);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+        finally
+        {
+            lock (_dirtyLock)
+            {
+                _inFlight.Remove(target);
+            }
+
+            _writeSlots.Release();
+        }
     }
 
     public string LocationOf(string blobName) => blobName;
@@ -178,20 +284,19 @@ internal sealed class FileSystemMessageStore : IMessageStore
         return full;
     }
 
-    private async Task WriteSidecarAsync(string blobName, Func<PutResult, byte[]>? sidecar, PutResult result, string directory, CancellationToken cancellationToken)
+    private void WriteSidecar(string blobName, byte[]? json, string directory)
     {
-        if (sidecar is null)
+        if (json is null)
         {
             return;
         }
 
-        var json = sidecar(result);
         var temp = TempPath();
         try
         {
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1, FileOptions.None))
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0, FileOptions.None))
             {
-                await file.WriteAsync(json, cancellationToken).ConfigureAwait(false);
+                file.Write(json);
                 file.Flush(flushToDisk: true);
             }
 
@@ -215,8 +320,21 @@ internal sealed class FileSystemMessageStore : IMessageStore
     /// <summary>Creates the folders a blob needs; each new folder's parent is synced at the next flush.</summary>
     private void EnsureDirectory(string directory)
     {
+        lock (_dirtyLock)
+        {
+            if (_knownDirectories.Contains(directory))
+            {
+                return;
+            }
+        }
+
         if (Directory.Exists(directory))
         {
+            lock (_dirtyLock)
+            {
+                _knownDirectories.Add(directory);
+            }
+
             return;
         }
 
@@ -230,6 +348,11 @@ internal sealed class FileSystemMessageStore : IMessageStore
         {
             Directory.CreateDirectory(d);
             MarkDirty(Path.GetDirectoryName(d)!);
+        }
+
+        lock (_dirtyLock)
+        {
+            _knownDirectories.Add(directory);
         }
     }
 
