@@ -28,7 +28,12 @@ internal sealed record Measured(TimeSpan Wall, double PeakRssMiB, double CpuSeco
             RedirectStandardError = true,
             RedirectStandardInput = true,
         };
-        foreach (var argument in new[] { "-f", "%e %M %U %S", "-o", timeFile, program }.Concat(arguments))
+        // Diagnostics: POP3INGEST_BENCH_WRAP="strace -c -f -o /tmp/strace-{dir}" runs every client under that command
+        // ({dir} is the run folder's name). GNU time then measures the wrapper too: for profiles, not for the table.
+        var wrap = (Environment.GetEnvironmentVariable("POP3INGEST_BENCH_WRAP") ?? string.Empty)
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(word => word.Replace("{dir}", Path.GetFileName(workingDirectory), StringComparison.Ordinal));
+        foreach (var argument in new[] { "-f", "%e %M %U %S", "-o", timeFile }.Concat(wrap).Append(program).Concat(arguments))
         {
             info.ArgumentList.Add(argument);
         }

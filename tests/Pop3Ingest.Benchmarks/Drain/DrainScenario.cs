@@ -125,6 +125,17 @@ internal sealed class DrainScenario : IScenario
         }
 
         clients.Add(new RawReaderClient());
+
+        // POP3INGEST_BENCH_DRAIN_CLIENTS="pop3ingest,mpop" keeps only the clients whose run-folder name contains one of the words.
+        var only = (Environment.GetEnvironmentVariable("POP3INGEST_BENCH_DRAIN_CLIENTS") ?? string.Empty)
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (only.Length > 0)
+        {
+            skipped.AddRange(clients.Where(c => !only.Any(o => c.Slug.Contains(o, StringComparison.OrdinalIgnoreCase)))
+                .Select(c => $"{c.Name} {c.Target}: not in POP3INGEST_BENCH_DRAIN_CLIENTS"));
+            clients.RemoveAll(c => !only.Any(o => c.Slug.Contains(o, StringComparison.OrdinalIgnoreCase)));
+        }
+
         return (clients, skipped);
     }
 
