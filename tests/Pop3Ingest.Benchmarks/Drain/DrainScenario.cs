@@ -59,6 +59,9 @@ internal sealed class DrainScenario : IScenario
                 var runDirectory = Path.Combine(root, $"{client.Slug}-{round}");
                 DeleteDirectory(runDirectory);
                 Directory.CreateDirectory(runDirectory);
+
+                // Untimed: write back what the previous client left dirty, so no client pays for another's writeback.
+                await SyncAsync(cancellationToken);
                 var run = await client.RunAsync(mailbox, runDirectory, cancellationToken);
                 Progress(FormattableString.Invariant(
                     $"{(round == 0 ? "warm-up" : $"run {round}")} {client.Name} {client.Target}: {run.Wall.TotalSeconds:0.00} s{(run.Succeeded ? string.Empty : " FAILED")}"));
@@ -151,7 +154,7 @@ internal sealed class DrainScenario : IScenario
         report.Line(
             FormattableString.Invariant($"Method: one warm-up round of every client (not counted: warms Dovecot's index and the page cache alike for all), then {options.Runs} ") +
             "rounds run round-robin (run 1 of every client, then run 2, ...). Medians. Wall time from a stopwatch around the process; peak RSS and " +
-            "user+sys CPU from GNU time. MB = 10^6 bytes of message data. Disk = ext4 root file system; tmpfs mounted for the scenario.");
+            "user+sys CPU from GNU time. `sync` (untimed) before every run. MB = 10^6 bytes of message data. Disk = ext4 root file system; tmpfs mounted for the scenario.");
         if (tmpfsError is not null)
         {
             report.Line($"tmpfs rows skipped: {tmpfsError}");
@@ -242,6 +245,13 @@ internal sealed class DrainScenario : IScenario
         {
             Directory.Delete(path, recursive: true);
         }
+    }
+
+    private static async Task SyncAsync(CancellationToken cancellationToken)
+    {
+        using var sync = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sync") { UseShellExecute = false })
+            ?? throw new InvalidOperationException("sync did not start.");
+        await sync.WaitForExitAsync(cancellationToken);
     }
 
     private static void Progress(string text) => Console.Error.WriteLine($"drain: {text}");
