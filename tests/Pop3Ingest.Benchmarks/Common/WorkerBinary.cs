@@ -1,0 +1,72 @@
+using System.Diagnostics;
+
+namespace Pop3Ingest.Benchmarks.Common;
+
+/// <summary>Publishes Pop3Ingest.Worker (Release) once per benchmark run and hands out the path of its executable.</summary>
+internal static class WorkerBinary
+{
+    private static readonly SemaphoreSlim s_lock = new(1, 1);
+    private static string? s_published;
+
+    /// <summary>The repository root: the first folder above the benchmark's binaries that holds Pop3Ingest.sln.</summary>
+    public static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Pop3Ingest.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No Pop3Ingest.sln above {AppContext.BaseDirectory}.");
+    }
+
+    /// <summary>
+    /// Runs <c>dotnet publish src/Pop3Ingest.Worker -c Release -o {work}/worker</c> the first time it is called and
+    /// returns the apphost path (<c>{work}/worker/Pop3Ingest.Worker</c>).
+    /// </summary>
+    public static async Task<string> PublishAsync(string workDirectory, CancellationToken cancellationToken)
+    {
+        await s_lock.WaitAsync(cancellationToken);
+        try
+        {
+            if (s_published is not null)
+            {
+                return s_published;
+            }
+
+            var output = Path.Combine(workDirectory, "worker");
+            var project = Path.Combine(RepositoryRoot(), "src", "Pop3Ingest.Worker", "Pop3Ingest.Worker.csproj");
+            var info = new ProcessStartInfo("dotnet")
+            {
+                UseShellExecute = false,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            foreach (var argument in new[] { "publish", project, "-c", "Release", "-o", output, "-nologo", "-v", "quiet" })
+            {
+                info.ArgumentList.Add(argument);
+            }
+
+            info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+            info.Environment["DOTNET_NOLOGO"] = "1";
+            using var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet publish did not start.");
+            var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+            var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken);
+            var binary = Path.Combine(output, "Pop3Ingest.Worker");
+            if (process.ExitCode != 0 || !File.Exists(binary))
+            {
+                throw new InvalidOperationException($"dotnet publish {project} failed ({process.ExitCode}):\n{await stdout}\n{await stderr}");
+            }
+
+            s_published = binary;
+            return binary;
+        }
+        finally
+        {
+            s_lock.Release();
+        }
+    }
+}
