@@ -34,6 +34,7 @@ internal sealed class AzuriteScenario : IScenario
 
     public async Task RunAsync(BenchOptions options, Report report, CancellationToken cancellationToken)
     {
+        report.Line($"Before: {Load.Now()}.");
         var program = await WorkerHarness.PublishAsync(options, cancellationToken);
         var corpus = MixedCorpus.Generate(options.Messages);
         var totalBytes = corpus.Sum(m => (long)m.Length);
@@ -102,8 +103,8 @@ internal sealed class AzuriteScenario : IScenario
                     $"in-process, product AzureBlobMessageStore.PutAsync per message with its sidecar JSON (prepared beforehand), one at a time as one account's run does; fresh Azurite; azurite-blob CPU {Stats.F(blobCpu)} s"],
                 ["queue side: one notification per message", $"{Stats.F(queueSeconds)} s ({Stats.F(corpus.Count / queueSeconds, "0")} msgs/s)", "(context)", "-",
                     $"in-process, product AzureQueueNotifier.PublishAsync per message, one at a time; azurite-queue CPU {Stats.F(queueCpu)} s"],
-                ["bottleneck", (putSeconds + queueSeconds) > pop3 ? $"Azurite: blob+queue {Stats.F((putSeconds + queueSeconds) / pop3, "0.0")}x the POP3 side" : "POP3 side", "-", "-",
-                    "sum of the two Azure sides against the POP3 side; the worker's wall is close to their sum because one account's run stores its messages one at a time"],
+                ["bottleneck", (putSeconds + queueSeconds) > pop3 ? $"Azurite: blob + queue sides {Stats.F((putSeconds + queueSeconds) / pop3, "0")}x the POP3 side" : "the POP3 side", "-", "-",
+                    $"in-process sides: POP3 {Stats.F(pop3)} s vs blob {Stats.F(putSeconds)} s + queue {Stats.F(queueSeconds)} s; during `once` Azurite (Node, one event loop per service) burned {Stats.F(Stats.Median(runs.Select(r => r.AzuriteCpu).ToList()))} CPU-s of {Stats.F(wall)} s wall against the worker's {Stats.F(Stats.Median(runs.Select(r => r.Worker.CpuSeconds).ToList()))}"],
             ]);
     }
 

@@ -23,6 +23,7 @@ internal sealed class LargeMessageScenario : IScenario
 
     public async Task RunAsync(BenchOptions options, Report report, CancellationToken cancellationToken)
     {
+        report.Line($"Before: {Load.Now()}.");
         var megabytes = int.TryParse(Environment.GetEnvironmentVariable("BENCH_LARGE_MB"), out var m) ? m : 200;
         var program = await WorkerHarness.PublishAsync(options, cancellationToken);
         var message = Build(megabytes * 1_000_000L);

@@ -63,8 +63,11 @@ internal static class ProcessMeasure
             output);
     }
 
-    /// <summary>User plus system CPU seconds of every process whose command line contains <paramref name="marker"/>.</summary>
-    public static double CpuSecondsOfProcesses(string marker)
+    /// <summary>
+    /// User plus system CPU seconds of every process whose command line contains <paramref name="marker"/>; with
+    /// <paramref name="reapedChildren"/>, plus what its children that already exited used (cutime, cstime).
+    /// </summary>
+    public static double CpuSecondsOfProcesses(string marker, bool reapedChildren = false)
     {
         var ticks = 100.0; // USER_HZ on Linux
         double total = 0;
@@ -87,6 +90,10 @@ internal static class ProcessMeasure
                 var stat = File.ReadAllText(Path.Combine(dir, "stat"));
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
                 total += (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / ticks;
+                if (reapedChildren)
+                {
+                    total += (long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture)) / ticks;
+                }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
             {

@@ -25,6 +25,7 @@ internal sealed class ReaderScenario : IScenario
 
     public Task RunAsync(BenchOptions options, Report report, CancellationToken cancellationToken)
     {
+        report.Line($"Before: {Load.Now()}.");
         var (message, expected) = LargeMessage.Build();
         report.Line($"Large message: {Stats.N(message.Length)} bytes, {expected.Count} attachments expected; {WarmUpPasses} warm-up passes, {TimedPasses} timed, chunks of {ChunkSize / 1024} KiB.");
 
