@@ -528,8 +528,10 @@ public sealed class Pop3Client : IAsyncDisposable
         {
             while (next < messages.Count || pending.Count > 0)
             {
-                // Top up the window: several RETR commands in one write.
-                if (pending.Count < depth && next < messages.Count)
+                // Top up the window once it is half empty: several RETR commands in one write, so the server always
+                // has work queued and a drain of many small messages costs a write per half window, not per message.
+                if (next < messages.Count && pending.Count < depth &&
+                    pending.Count <= depth / 2 && pendingBytes <= _options.PipelineBytes / 2)
                 {
                     // Answers to the RETRs still in the window may already be buffered: only an idle connection can
                     // hold data the server sent unasked.

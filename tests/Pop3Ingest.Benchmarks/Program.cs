@@ -32,7 +32,8 @@ if (options.List)
     return 0;
 }
 
-var selected = names.Count == 0 ? scenarios : [];
+// Scenarios with a negative Order (tools such as `serve`) run only when named.
+var selected = names.Count == 0 ? scenarios.Where(s => s.Order >= 0).ToList() : [];
 foreach (var name in names)
 {
     var match = scenarios.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));

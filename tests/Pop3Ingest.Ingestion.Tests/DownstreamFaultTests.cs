@@ -40,7 +40,7 @@ public sealed class DownstreamFaultTests
         Assert.InRange(storedFirst, 1, 9);
         Assert.Equal(10 - first.Deleted, mailbox.Live.Count);
         Assert.All(mailbox.DeleRequested, m => Assert.True(File.Exists(store.PathOf(BlobNaming(m.Uidl, harness)))));
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(disk.Path, ".tmp")));
+        StoreFolder.AssertNoPartialFiles(disk.Path);
 
         await disk.ResizeAsync("10m");
         var second = await harness.RunAsync(harness.Account(mailbox));

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Pop3Ingest.Ingestion.Storage;
 using Pop3Ingest.Ingestion.Storage.FileSystem;
+using Pop3Ingest.Ingestion.Tests.Support;
 
 namespace Pop3Ingest.Ingestion.Tests;
 
@@ -22,7 +23,7 @@ public sealed class FileSystemMessageStoreTests : IDisposable
     [InlineData("")]
     public async Task Names_that_could_leave_the_root_are_refused(string name)
     {
-        var store = new FileSystemMessageStore(_root);
+        using var store = new FileSystemMessageStore(_root);
         await store.InitializeAsync(CancellationToken.None);
         var error = await Assert.ThrowsAsync<StoreException>(() => store.PutAsync(name, Content("x"), new BlobProperties("a", "h"), null, CancellationToken.None));
         Assert.False(error.IsTransient);
@@ -32,7 +33,7 @@ public sealed class FileSystemMessageStoreTests : IDisposable
     [Fact]
     public async Task Create_if_absent_keeps_the_first_blob_and_reports_its_hash()
     {
-        var store = new FileSystemMessageStore(_root);
+        using var store = new FileSystemMessageStore(_root);
         await store.InitializeAsync(CancellationToken.None);
         var first = await store.PutAsync("a/2026/01/01/x.eml", Content("first"), new BlobProperties("a", "x"), _ => "{}"u8.ToArray(), CancellationToken.None);
         var second = await store.PutAsync("a/2026/01/01/x.eml", Content("second!"), new BlobProperties("a", "x"), null, CancellationToken.None);
@@ -44,13 +45,13 @@ public sealed class FileSystemMessageStoreTests : IDisposable
         Assert.Equal(5, second.ExistingSize);
         Assert.Equal("first", await File.ReadAllTextAsync(Path.Combine(_root, "a/2026/01/01/x.eml")));
         Assert.Equal("{}", await File.ReadAllTextAsync(Path.Combine(_root, "a/2026/01/01/x.json")));
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_root, ".tmp")));
+        StoreFolder.AssertNoPartialFiles(_root);
         await using var read = await store.OpenReadAsync("a/2026/01/01/x.eml", CancellationToken.None);
         Assert.NotNull(read);
     }
 
     [Fact]
-    public async Task Puts_finish_in_the_background_and_are_all_there_after_a_flush()
+    public async Task Puts_become_visible_only_at_the_group_commit_and_are_all_there_after_it()
     {
         var store = new FileSystemMessageStore(_root);
         await store.InitializeAsync(CancellationToken.None);
@@ -62,6 +63,9 @@ public sealed class FileSystemMessageStoreTests : IDisposable
             Assert.True(put.Created);
         }
 
+        // Before the group commit nothing has its name: a file appears only once its data is durable.
+        Assert.DoesNotContain(Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories), f => !f.Contains("/.tmp/", StringComparison.Ordinal));
+
         await store.FlushAsync(CancellationToken.None);
 
         foreach (var (name, i) in names.Select((n, i) => (n, i)))
@@ -70,12 +74,72 @@ public sealed class FileSystemMessageStoreTests : IDisposable
             Assert.Equal(i % 2 == 0, File.Exists(Path.Combine(_root, Path.ChangeExtension(name, ".json"))));
         }
 
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_root, ".tmp")));
+        StoreFolder.AssertNoPartialFiles(_root);
 
         // A second put of each name, after the flush, keeps the first copy.
         var again = await store.PutAsync(names[7], Content("other"), new BlobProperties("a", "m7"), null, CancellationToken.None);
         Assert.False(again.Created);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData("message 7"u8)), again.ExistingSha256);
+
+        // Disposing the store removes the temp files it created ahead.
+        store.Dispose();
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_root, ".tmp")));
+    }
+
+    [Fact]
+    public async Task A_group_commit_running_beside_new_puts_keeps_both_groups_whole()
+    {
+        using var store = new FileSystemMessageStore(_root);
+        await store.InitializeAsync(CancellationToken.None);
+        for (var i = 0; i < 50; i++)
+        {
+            await store.PutAsync($"a/2026/02/01/first{i}.eml", Content($"first {i}"), new BlobProperties("a", $"f{i}"), null, CancellationToken.None);
+        }
+
+        // The pipeline flushes one group in the background while the next messages stream in.
+        var flush = Task.Run(() => store.FlushAsync(CancellationToken.None));
+        for (var i = 0; i < 50; i++)
+        {
+            await store.PutAsync($"a/2026/02/01/second{i}.eml", Content($"second {i}"), new BlobProperties("a", $"s{i}"), null, CancellationToken.None);
+        }
+
+        await flush;
+        await store.FlushAsync(CancellationToken.None);
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.Equal($"first {i}", await File.ReadAllTextAsync(Path.Combine(_root, $"a/2026/02/01/first{i}.eml")));
+            Assert.Equal($"second {i}", await File.ReadAllTextAsync(Path.Combine(_root, $"a/2026/02/01/second{i}.eml")));
+        }
+
+        StoreFolder.AssertNoPartialFiles(_root);
+    }
+
+    [Fact]
+    public async Task A_group_commit_that_cannot_rename_fails_the_whole_group_and_leaves_no_partial_file()
+    {
+        using var store = new FileSystemMessageStore(_root);
+        await store.InitializeAsync(CancellationToken.None);
+        await store.PutAsync("a/2026/03/01/ok.eml", Content("ok"), new BlobProperties("a", "ok"), null, CancellationToken.None);
+
+        // The day folder cannot be created: a file stands where it belongs.
+        Directory.CreateDirectory(Path.Combine(_root, "a/2026/03"));
+        await File.WriteAllTextAsync(Path.Combine(_root, "a/2026/03/02"), "in the way");
+        await store.PutAsync("a/2026/03/02/blocked.eml", Content("blocked"), new BlobProperties("a", "b"), null, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<StoreException>(() => store.FlushAsync(CancellationToken.None));
+        Assert.Contains("Committing 2 files", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_root, "a/2026/03/02/blocked.eml")));
+        StoreFolder.AssertNoPartialFiles(_root);
+
+        // What did reach its name is whole; a later group commits normally.
+        if (File.Exists(Path.Combine(_root, "a/2026/03/01/ok.eml")))
+        {
+            Assert.Equal("ok", await File.ReadAllTextAsync(Path.Combine(_root, "a/2026/03/01/ok.eml")));
+        }
+
+        await store.PutAsync("a/2026/03/01/later.eml", Content("later"), new BlobProperties("a", "l"), null, CancellationToken.None);
+        await store.FlushAsync(CancellationToken.None);
+        Assert.Equal("later", await File.ReadAllTextAsync(Path.Combine(_root, "a/2026/03/01/later.eml")));
     }
 
     [Fact]
@@ -88,7 +152,8 @@ public sealed class FileSystemMessageStoreTests : IDisposable
         await File.WriteAllTextAsync(dead, "x");
         await File.WriteAllTextAsync(mine, "x");
         await File.WriteAllTextAsync(live, "x");
-        await new FileSystemMessageStore(_root).InitializeAsync(CancellationToken.None);
+        using var store = new FileSystemMessageStore(_root);
+        await store.InitializeAsync(CancellationToken.None);
         Assert.False(File.Exists(dead));
         Assert.False(File.Exists(mine));
         Assert.True(File.Exists(live));
@@ -97,12 +162,13 @@ public sealed class FileSystemMessageStoreTests : IDisposable
     [Fact]
     public async Task A_failing_content_stream_leaves_no_blob_and_no_temp_file()
     {
-        var store = new FileSystemMessageStore(_root);
+        using var store = new FileSystemMessageStore(_root);
         await store.InitializeAsync(CancellationToken.None);
         await Assert.ThrowsAsync<InvalidOperationException>(() =>
             store.PutAsync("a/2026/01/01/y.eml", new FailingStream(), new BlobProperties("a", "y"), null, CancellationToken.None));
+        await store.FlushAsync(CancellationToken.None);
         Assert.False(File.Exists(Path.Combine(_root, "a/2026/01/01/y.eml")));
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_root, ".tmp")));
+        StoreFolder.AssertNoPartialFiles(_root);
     }
 
     private sealed class FailingStream : MemoryStream

@@ -200,7 +200,7 @@ public sealed class HostileServerTests
 
         Assert.All(Directory.EnumerateFileSystemEntries(harness.Root), p =>
             Assert.True(p == harness.StoreRoot || Path.GetFileName(p).StartsWith("ledger.db", StringComparison.Ordinal), $"unexpected {p}"));
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(harness.StoreRoot, ".tmp")));
+        StoreFolder.AssertNoPartialFiles(harness.StoreRoot);
         hostile.Check?.Invoke(result, mailbox, harness);
     }
 }

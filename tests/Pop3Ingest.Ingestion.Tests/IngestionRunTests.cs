@@ -99,7 +99,7 @@ public sealed class IngestionRunTests
         var rows = await harness.RowsAsync();
         Assert.Equal(LedgerState.Pending, rows["uid-3"].State);
         Assert.Equal(1, rows["uid-3"].Attempts);
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(harness.StoreRoot, ".tmp")));
+        StoreFolder.AssertNoPartialFiles(harness.StoreRoot);
 
         mailbox.RetrDropAfter = _ => null;
         var second = await harness.RunAsync(harness.Account(mailbox));
@@ -356,7 +356,7 @@ public sealed class IngestionRunTests
         Assert.Equal(LedgerState.Quarantined, rows["liar"].State);
         Assert.Contains("MaxMessageBytes", rows["liar"].LastError, StringComparison.Ordinal);
         Assert.Single(harness.StoredFiles());
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(harness.StoreRoot, ".tmp")));
+        StoreFolder.AssertNoPartialFiles(harness.StoreRoot);
     }
 
     [Fact]

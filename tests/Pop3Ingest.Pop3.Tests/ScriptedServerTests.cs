@@ -400,8 +400,8 @@ public sealed class ScriptedServerTests
     [Fact]
     public async Task Topping_up_the_pipeline_with_one_command_while_answers_are_buffered_is_not_a_protocol_error()
     {
-        // More messages than the window (32): after the first message, each top-up is a single RETR, sent while the
-        // answers to the RETRs still in the window sit in the client's buffer. They are expected, not unasked data.
+        // More messages than the window (32): the top-up RETRs are sent while the answers to the RETRs still in the
+        // window sit in the client's buffer. They are expected, not unasked data.
         const int count = 40;
         await using var server = ScriptedPop3Server.Start(async c =>
         {

@@ -29,6 +29,7 @@ internal sealed class IngestionRun
     private readonly List<Committed> _batch = [];
     private readonly List<(int Number, string Uidl)> _deletable = [];
     private readonly Stopwatch _batchAge = new();
+    private (Task Flush, List<Committed> Batch)? _flushing;
     private FailureKind _failure = FailureKind.None;
     private string? _error;
     private bool _storeDown;
@@ -236,7 +237,7 @@ internal sealed class IngestionRun
 
                 if (_batch.Count >= _options.GroupCommitSize || (_batch.Count > 0 && _batchAge.Elapsed >= _options.GroupCommitInterval))
                 {
-                    await CommitBatchAsync().ConfigureAwait(false);
+                    await CommitBatchAsync(overlap: true).ConfigureAwait(false);
                 }
             }
 
@@ -256,7 +257,8 @@ internal sealed class IngestionRun
 
     private async Task StoreOneAsync(FetchItem item, Pop3MessageStream content)
     {
-        var reader = new MessageMetadataReader();
+        // The metadata goes to the sidecar and the event; with neither, reading it would be work for nobody.
+        var reader = _options.Sidecar || _notifier is not null ? new MessageMetadataReader() : null;
         using var tap = new MessageTap(content, _account.MaxMessageBytes, reader);
         PutResult put;
         try
@@ -336,9 +338,20 @@ internal sealed class IngestionRun
         Metadata = tap.Metadata,
     };
 
-    /// <summary>Group commit: make the batch durable in the store, record it in one transaction, then announce it.</summary>
-    private async Task CommitBatchAsync()
+    /// <summary>
+    /// Group commit: make the batch durable in the store, record it in one transaction, then announce it. With
+    /// <paramref name="overlap"/>, the store's flush (the file store's sync and renames) runs in the background while
+    /// the next messages stream in, and its recording waits for the next commit point; otherwise everything put so
+    /// far is committed when it returns.
+    /// </summary>
+    private async Task CommitBatchAsync(bool overlap = false)
     {
+        if (_flushing is { } previous)
+        {
+            _flushing = null;
+            await RecordBatchAsync(previous.Flush, previous.Batch).ConfigureAwait(false);
+        }
+
         if (_batch.Count == 0)
         {
             return;
@@ -346,9 +359,21 @@ internal sealed class IngestionRun
 
         var batch = _batch.ToList();
         _batch.Clear();
+        if (overlap)
+        {
+            var flush = Task.Run(() => _store.FlushAsync(_abort), CancellationToken.None);
+            _flushing = (flush, batch);
+            return;
+        }
+
+        await RecordBatchAsync(_store.FlushAsync(_abort), batch).ConfigureAwait(false);
+    }
+
+    private async Task RecordBatchAsync(Task flush, List<Committed> batch)
+    {
         try
         {
-            await _store.FlushAsync(_abort).ConfigureAwait(false);
+            await flush.ConfigureAwait(false);
         }
         catch (StoreException e)
         {

@@ -23,8 +23,9 @@ internal static class WorkerBinary
     }
 
     /// <summary>
-    /// Runs <c>dotnet publish src/Pop3Ingest.Worker -c Release -o {work}/worker</c> the first time it is called and
-    /// returns the apphost path (<c>{work}/worker/Pop3Ingest.Worker</c>).
+    /// Publishes the worker as the container image does (deploy/Dockerfile: ReadyToRun, framework-dependent, for this
+    /// machine's runtime identifier) into <c>{work}/worker</c> the first time it is called, and returns the apphost path
+    /// (<c>{work}/worker/Pop3Ingest.Worker</c>).
     /// </summary>
     public static async Task<string> PublishAsync(string workDirectory, CancellationToken cancellationToken)
     {
@@ -44,7 +45,14 @@ internal static class WorkerBinary
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             };
-            foreach (var argument in new[] { "publish", project, "-c", "Release", "-o", output, "-nologo", "-v", "quiet" })
+            var rid = System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.Arm64
+                ? "linux-arm64"
+                : "linux-x64";
+            foreach (var argument in new[]
+                     {
+                         "publish", project, "-c", "Release", "-o", output, "-r", rid, "--no-self-contained", "-p:PublishReadyToRun=true",
+                         "-nologo", "-v", "quiet",
+                     })
             {
                 info.ArgumentList.Add(argument);
             }

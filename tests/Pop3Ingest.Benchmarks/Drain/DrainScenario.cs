@@ -11,9 +11,9 @@ namespace Pop3Ingest.Benchmarks.Drain;
 /// </summary>
 internal sealed class DrainScenario : IScenario
 {
-    private const int Seed = 20261123;
-    private const string User = "bench";
-    private const string Password = "bench-pw";
+    private const int Seed = DrainMailboxUser.Seed;
+    private const string User = DrainMailboxUser.Name;
+    private const string Password = DrainMailboxUser.Password;
     private const string TmpfsSize = "4g";
 
     public string Name => "drain";

@@ -7,63 +7,11 @@ namespace Pop3Ingest.Benchmarks.Other;
 /// <summary>The published worker (built once per benchmark process) and the configuration files its runs read.</summary>
 internal static class WorkerHarness
 {
-    private static readonly SemaphoreSlim s_publishLock = new(1, 1);
-    private static string? s_program;
+    /// <summary>The worker as the drain scenario and the container image publish it (ReadyToRun); returns the app host.</summary>
+    public static Task<string> PublishAsync(BenchOptions options, CancellationToken cancellationToken) =>
+        Common.WorkerBinary.PublishAsync(options.WorkDirectory, cancellationToken);
 
-    /// <summary>Publishes src/Pop3Ingest.Worker in Release to WORK/worker-other once per process; returns the app host.</summary>
-    public static async Task<string> PublishAsync(BenchOptions options, CancellationToken cancellationToken)
-    {
-        await s_publishLock.WaitAsync(cancellationToken);
-        try
-        {
-            if (s_program is not null)
-            {
-                return s_program;
-            }
-
-            var output = Path.Combine(options.WorkDirectory, "worker-other");
-            var project = Path.Combine(RepositoryRoot(), "src", "Pop3Ingest.Worker", "Pop3Ingest.Worker.csproj");
-            var start = new ProcessStartInfo("dotnet")
-            {
-                UseShellExecute = false,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            foreach (var argument in new[] { "publish", project, "-c", "Release", "-o", output, "--nologo" })
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet publish did not start.");
-            var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-            await process.WaitForExitAsync(cancellationToken);
-            if (process.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"dotnet publish failed ({process.ExitCode}): {await stdout}{await stderr}");
-            }
-
-            s_program = Path.Combine(output, "Pop3Ingest.Worker");
-            return s_program;
-        }
-        finally
-        {
-            s_publishLock.Release();
-        }
-    }
-
-    public static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Pop3Ingest.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Pop3Ingest.sln above {AppContext.BaseDirectory}.");
-    }
+    public static string RepositoryRoot() => Common.WorkerBinary.RepositoryRoot();
 
     /// <summary>
     /// An account on the loopback Dovecot: plain POP3 (allowed explicitly), mail kept on the server so a run can be

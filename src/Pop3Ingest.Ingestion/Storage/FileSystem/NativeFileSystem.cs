@@ -1,15 +1,26 @@
 using System.ComponentModel;
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace Pop3Ingest.Ingestion.Storage.FileSystem;
 
 /// <summary>
-/// fsync of a directory, which .NET does not offer: a rename is durable only once the directory that holds the
-/// new entry is synced (fsync(2), rename(2)).
+/// The file-system calls .NET does not offer: fsync of a directory (a rename is durable only once the directory
+/// that holds the new entry is synced, fsync(2)), syncfs(2) for a group commit, and a rename that never replaces
+/// (renameat2(2) with RENAME_NOREPLACE, or link(2) and unlink(2) where a file system lacks it).
 /// </summary>
 internal static partial class NativeFileSystem
 {
     private const int ReadOnly = 0;
+    private const int CloseOnExec = 0x80000; // O_CLOEXEC, the same on x86-64 and arm64
+    private const int AtCurrentDirectory = -100; // AT_FDCWD
+    private const uint RenameNoReplaceFlag = 1; // RENAME_NOREPLACE
+    private const int ErrorExists = 17; // EEXIST
+    private const int ErrorInvalid = 22; // EINVAL: the file system does not support the flag
+    private const int ErrorNotImplemented = 38; // ENOSYS
+
+    /// <summary>True where one syncfs(2) makes a whole group durable (Linux).</summary>
+    public static bool HasSyncFs => OperatingSystem.IsLinux();
 
     public static void SyncDirectory(string path)
     {
@@ -18,17 +29,17 @@ internal static partial class NativeFileSystem
             return; // Windows commits directory entries with the metadata journal; there is no directory fsync.
         }
 
-        var fd = Open(path, ReadOnly);
+        var fd = Open(path, ReadOnly | CloseOnExec);
         if (fd < 0)
         {
-            throw new IOException($"Cannot open directory {path} to sync it: {new Win32Exception(Marshal.GetLastPInvokeError()).Message}");
+            throw new IOException($"Cannot open directory {path} to sync it: {LastError()}");
         }
 
         try
         {
             if (Fsync(fd) != 0)
             {
-                throw new IOException($"fsync of directory {path} failed: {new Win32Exception(Marshal.GetLastPInvokeError()).Message}");
+                throw new IOException($"fsync of directory {path} failed: {LastError()}");
             }
         }
         finally
@@ -37,11 +48,92 @@ internal static partial class NativeFileSystem
         }
     }
 
+    /// <summary>Opens a directory for <see cref="SyncFileSystem"/>.</summary>
+    public static SafeFileHandle OpenDirectory(string path)
+    {
+        var fd = Open(path, ReadOnly | CloseOnExec);
+        if (fd < 0)
+        {
+            throw new IOException($"Cannot open directory {path}: {LastError()}");
+        }
+
+        return new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    /// <summary>
+    /// syncfs(2): writes back every dirty page and inode of the file system that holds the directory and waits for
+    /// it, then commits the journal once. Since Linux 5.8 it also reports a writeback error that happened since the
+    /// handle was opened.
+    /// </summary>
+    public static void SyncFileSystem(SafeFileHandle directory, string path)
+    {
+        if (SyncFs(directory) != 0)
+        {
+            throw new IOException($"syncfs of the file system holding {path} failed: {LastError()}");
+        }
+    }
+
+    /// <summary>Renames <paramref name="from"/> to <paramref name="to"/> unless <paramref name="to"/> exists (then false).</summary>
+    public static bool RenameNoReplace(string from, string to)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            if (RenameAt2(AtCurrentDirectory, from, AtCurrentDirectory, to, RenameNoReplaceFlag) == 0)
+            {
+                return true;
+            }
+
+            var error = Marshal.GetLastPInvokeError();
+            if (error == ErrorExists)
+            {
+                return false;
+            }
+
+            if (error is not ErrorInvalid and not ErrorNotImplemented)
+            {
+                throw new IOException($"Renaming {from} to {to} failed: {new Win32Exception(error).Message}");
+            }
+
+            // NFS and a few others lack RENAME_NOREPLACE; a hard link fails just as atomically when the name exists.
+            if (Link(from, to) != 0)
+            {
+                error = Marshal.GetLastPInvokeError();
+                return error == ErrorExists
+                    ? false
+                    : throw new IOException($"Linking {from} to {to} failed: {new Win32Exception(error).Message}");
+            }
+
+            File.Delete(from);
+            return true;
+        }
+
+        try
+        {
+            File.Move(from, to, overwrite: false);
+            return true;
+        }
+        catch (IOException) when (File.Exists(to))
+        {
+            return false;
+        }
+    }
+
+    private static string LastError() => new Win32Exception(Marshal.GetLastPInvokeError()).Message;
+
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "syncfs", SetLastError = true)]
+    private static partial int SyncFs(SafeFileHandle fd);
+
+    [LibraryImport("libc", EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int RenameAt2(int oldDirectory, string oldPath, int newDirectory, string newPath, uint flags);
+
+    [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Link(string oldPath, string newPath);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);
