@@ -84,7 +84,11 @@ public sealed partial class DeployFilesTests
                 $"the Dockerfile copies {copy.Groups["source"].Value}, which does not exist");
         }
 
-        Assert.Contains("\"Pop3Ingest.Worker.dll\"", dockerfile, StringComparison.Ordinal);
+        // Self-contained composite ReadyToRun on runtime-deps, started through its app host.
+        Assert.Contains("ENTRYPOINT [\"/app/Pop3Ingest.Worker\"]", dockerfile, StringComparison.Ordinal);
+        Assert.Contains("--self-contained true", dockerfile, StringComparison.Ordinal);
+        Assert.Contains("-p:PublishReadyToRunComposite=true", dockerfile, StringComparison.Ordinal);
+        Assert.Contains("FROM mcr.microsoft.com/dotnet/runtime-deps:10.0", dockerfile, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "Pop3Ingest.Worker.dll")));
         Assert.Contains("USER app", dockerfile, StringComparison.Ordinal);
     }

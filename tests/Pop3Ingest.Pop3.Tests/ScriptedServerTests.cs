@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using Pop3Ingest.Pop3.Tests.Support;
@@ -434,6 +435,53 @@ public sealed class ScriptedServerTests
         Assert.Equal(Enumerable.Range(1, count).Select(i => $"Subject: {i}\r\n\r\nbody {i}\r\n"), bodies);
         Assert.True(await client.QuitAsync());
         Assert.Empty(server.Failures);
+    }
+
+    [Fact]
+    public async Task The_RETR_window_is_topped_up_half_a_window_at_a_time()
+    {
+        // Window 32: the first write asks for 32 messages; while more than 16 are outstanding nothing more is asked,
+        // and once 16 are left the next 16 RETRs go out together, so a drain costs a write per half window.
+        const int count = 48;
+        var steps = new ConcurrentQueue<string>();
+        await using var server = ScriptedPop3Server.Start(async c =>
+        {
+            await Scripts.LoginAsync(c);
+            for (var i = 1; i <= 32; i++)
+            {
+                await c.ExpectAsync($"RETR {i}");
+            }
+
+            await c.SendAsync(string.Concat(Enumerable.Range(1, 15).Select(i => "+OK\r\n" + Scripts.Stuff($"Subject: {i}\r\n\r\nbody\r\n"))));
+            await Task.Delay(300);
+            steps.Enqueue(c.HasPendingInput ? "asked early" : "17 outstanding, nothing asked");
+            await c.SendAsync("+OK\r\n" + Scripts.Stuff("Subject: 16\r\n\r\nbody\r\n"));
+            await c.ExpectAsync("RETR 33");
+            await Task.Delay(100);
+            var together = 0;
+            while (c.HasPendingInput && await c.ReadCommandAsync() is { } more)
+            {
+                Assert.Equal($"RETR {34 + together}", more);
+                together++;
+            }
+
+            steps.Enqueue($"RETR 33 came with {together} more");
+            await c.SendAsync(string.Concat(Enumerable.Range(17, count - 16).Select(i => "+OK\r\n" + Scripts.Stuff($"Subject: {i}\r\n\r\nbody\r\n"))));
+            await c.ExpectAsync("QUIT");
+            await c.SendLineAsync("+OK");
+        });
+        await using var client = await Scripts.ConnectAsync(server);
+        var read = 0;
+        await foreach (var item in client.RetrieveManyAsync([.. Enumerable.Range(1, count).Select(n => new Pop3ListEntry(n, 30))]))
+        {
+            await item.Content!.CopyToAsync(Stream.Null);
+            read++;
+        }
+
+        Assert.Equal(count, read);
+        Assert.True(await client.QuitAsync());
+        Assert.Empty(server.Failures);
+        Assert.Equal(["17 outstanding, nothing asked", "RETR 33 came with 15 more"], steps);
     }
 
     [Fact]

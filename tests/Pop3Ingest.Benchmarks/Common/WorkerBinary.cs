@@ -23,7 +23,7 @@ internal static class WorkerBinary
     }
 
     /// <summary>
-    /// Publishes the worker as the container image does (deploy/Dockerfile: ReadyToRun, framework-dependent, for this
+    /// Publishes the worker as the container image does (deploy/Dockerfile: self-contained composite ReadyToRun for this
     /// machine's runtime identifier) into <c>{work}/worker</c> the first time it is called, and returns the apphost path
     /// (<c>{work}/worker/Pop3Ingest.Worker</c>).
     /// </summary>
@@ -50,7 +50,8 @@ internal static class WorkerBinary
                 : "linux-x64";
             foreach (var argument in new[]
                      {
-                         "publish", project, "-c", "Release", "-o", output, "-r", rid, "--no-self-contained", "-p:PublishReadyToRun=true",
+                         "publish", project, "-c", "Release", "-o", output, "-r", rid, "--self-contained", "true", "-p:PublishReadyToRun=true",
+                         "-p:PublishReadyToRunComposite=true",
                          "-nologo", "-v", "quiet",
                      })
             {
