@@ -340,9 +340,9 @@ internal sealed class IngestionRun
 
     /// <summary>
     /// Group commit: make the batch durable in the store, record it in one transaction, then announce it. With
-    /// <paramref name="overlap"/>, the store's flush (the file store's sync and renames) runs in the background while
-    /// the next messages stream in, and its recording waits for the next commit point; otherwise everything put so
-    /// far is committed when it returns.
+    /// <paramref name="overlap"/>, a store flush that does not finish at once (the folder store's sync and renames)
+    /// goes on in the background while the next messages stream in, and its recording waits for the next commit
+    /// point; otherwise everything put so far is committed when it returns.
     /// </summary>
     private async Task CommitBatchAsync(bool overlap = false)
     {
@@ -359,14 +359,15 @@ internal sealed class IngestionRun
 
         var batch = _batch.ToList();
         _batch.Clear();
-        if (overlap)
+        var flush = _store.FlushAsync(_abort);
+        if (overlap && !flush.IsCompleted)
         {
-            var flush = Task.Run(() => _store.FlushAsync(_abort), CancellationToken.None);
+            // A store whose commit takes time (the folder store's sync and renames) finishes it in the background.
             _flushing = (flush, batch);
             return;
         }
 
-        await RecordBatchAsync(_store.FlushAsync(_abort), batch).ConfigureAwait(false);
+        await RecordBatchAsync(flush, batch).ConfigureAwait(false);
     }
 
     private async Task RecordBatchAsync(Task flush, List<Committed> batch)

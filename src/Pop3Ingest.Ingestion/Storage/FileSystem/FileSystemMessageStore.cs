@@ -185,60 +185,70 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
                 _pending.Clear();
                 _flushingTargets.UnionWith(_pendingTargets);
                 _pendingTargets.Clear();
-            }
-
-            try
-            {
-                if (group.Length > 0)
+                if (group.Length == 0 && _dirtyDirectories.Count == 0)
                 {
-                    // One sync for the data and inodes of the whole group (on Linux; elsewhere each file was fsynced
-                    // when it was closed).
-                    SyncFileSystem();
-                }
-
-                foreach (var file in group)
-                {
-                    EnsureDirectory(file.Directory);
-                    if (file.Replace)
-                    {
-                        File.Move(file.Temp, file.Target, overwrite: true);
-                    }
-                    else if (!NativeFileSystem.RenameNoReplace(file.Temp, file.Target))
-                    {
-                        // Another writer got there first; its file is kept.
-                        TryDelete(file.Temp);
-                    }
-
-                    MarkDirty(file.Directory);
-                }
-
-                SyncDirectories();
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                foreach (var file in group)
-                {
-                    TryDelete(file.Temp);
-                }
-
-                lock (_pending)
-                {
-                    _knownDirectories.Clear();
-                }
-
-                throw new StoreException($"Committing {group.Length} files to {_root} failed: {e.Message}", e);
-            }
-            finally
-            {
-                lock (_pending)
-                {
-                    _flushingTargets.Clear();
+                    return;
                 }
             }
+
+            // The sync and the renames block for a while: off the caller's thread, so that the pipeline goes on.
+            await Task.Run(() => Commit(group), CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
             _gate.Release();
+        }
+    }
+
+    private void Commit(PendingFile[] group)
+    {
+        try
+        {
+            if (group.Length > 0)
+            {
+                // One sync for the data and inodes of the whole group (on Linux; elsewhere each file was fsynced
+                // when it was closed).
+                SyncFileSystem();
+            }
+
+            foreach (var file in group)
+            {
+                EnsureDirectory(file.Directory);
+                if (file.Replace)
+                {
+                    File.Move(file.Temp, file.Target, overwrite: true);
+                }
+                else if (!NativeFileSystem.RenameNoReplace(file.Temp, file.Target))
+                {
+                    // Another writer got there first; its file is kept.
+                    TryDelete(file.Temp);
+                }
+
+                MarkDirty(file.Directory);
+            }
+
+            SyncDirectories();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            foreach (var file in group)
+            {
+                TryDelete(file.Temp);
+            }
+
+            lock (_pending)
+            {
+                _knownDirectories.Clear();
+            }
+
+            throw new StoreException($"Committing {group.Length} files to {_root} failed: {e.Message}", e);
+        }
+        finally
+        {
+            lock (_pending)
+            {
+                _flushingTargets.Clear();
+            }
         }
     }
 
