@@ -172,11 +172,21 @@ internal sealed class IngestionRun
             });
         }
 
-        await _ledger.InsertAsync(inserts, _abort).ConfigureAwait(false);
-
+        // The rows are written while the first RETR commands go out and the server starts sending; nothing is stored
+        // before they are committed (FetchAsync waits for them first), so the write-ahead order holds.
+        var inserted = inserts.Count == 0 ? Task.CompletedTask : Task.Run(() => _ledger.InsertAsync(inserts, _abort), CancellationToken.None);
         _planned = plan.Fetch.Count;
         ReportProgress();
-        var sessionUsable = await FetchAsync(client, plan.Fetch).ConfigureAwait(false);
+        bool sessionUsable;
+        try
+        {
+            sessionUsable = await FetchAsync(client, plan.Fetch, inserted).ConfigureAwait(false);
+        }
+        finally
+        {
+            await inserted.ConfigureAwait(false);
+        }
+
         await CommitBatchAsync().ConfigureAwait(false);
         if (_notifier is not null && !_queueDown && !_storeDown && !_stopping.IsCancellationRequested)
         {
@@ -201,7 +211,7 @@ internal sealed class IngestionRun
     }
 
     /// <summary>Downloads and stores; false when the POP3 session is no longer usable.</summary>
-    private async Task<bool> FetchAsync(Pop3Client client, List<FetchItem> fetch)
+    private async Task<bool> FetchAsync(Pop3Client client, List<FetchItem> fetch, Task inserted)
     {
         if (fetch.Count == 0)
         {
@@ -214,6 +224,7 @@ internal sealed class IngestionRun
         {
             await foreach (var retrieval in client.RetrieveManyAsync([.. fetch.Select(f => new Pop3ListEntry(f.Number, f.Size))], _abort).ConfigureAwait(false))
             {
+                await inserted.ConfigureAwait(false);
                 current = byNumber[retrieval.Number];
                 if (retrieval.Error is { } refused)
                 {
