@@ -7,14 +7,15 @@ namespace Pop3Ingest.Ingestion.Storage.FileSystem;
 
 /// <summary>
 /// Blobs as files under a root folder (ARCHITECTURE.md §5). A put writes the message (and its sidecar) to temp files
-/// in <c>{root}/.tmp/</c> and nothing else; <see cref="FlushAsync"/> is the group commit: one <c>syncfs(2)</c> makes
-/// the whole group's data durable, then each file is renamed into place (a message without replacing anything,
-/// after its sidecar), then the directories that gained entries are fsynced. A message therefore appears under its
-/// name only once its bytes are on disk, and a crash leaves either nothing or the whole file; one journal commit
-/// serves a whole group instead of one per file. Where <c>syncfs</c> does not exist (not Linux), each temp file is
-/// fsynced as it is closed instead.
+/// in <c>{root}/.tmp/</c> and nothing else; <see cref="FlushAsync"/> is the group commit: the writeback of every file
+/// of the group is started at once (<c>sync_file_range(2)</c>), then each is fsynced (the first fsync commits the
+/// file system's journal with all of them in it, so the rest return at once), then each file is renamed into place
+/// (a message without replacing anything, after its sidecar), then the directories that gained entries are fsynced.
+/// A message therefore appears under its name only once its bytes are on disk, and a crash leaves either nothing or
+/// the whole file; one journal commit serves a whole group instead of one per file, and only the store's own files
+/// are written back (unlike syncfs, which would flush every other program's dirty pages on the same file system).
 /// Creating a file is the costly part of a small write on ext4 (the inode allocator's search, a fraction of a
-/// millisecond of kernel time), so empty temp files are created ahead on a thread-pool thread, on the other core,
+/// millisecond of kernel time), so empty temp files are created ahead on a thread of their own, on the other core,
 /// while the current message streams in; a put takes a ready one and only writes.
 /// </summary>
 internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
@@ -29,7 +30,6 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
     private readonly HashSet<string> _flushingTargets = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ConcurrentQueue<TempFile> _ready = new();
-    private SafeFileHandle? _rootHandle;
     private int _refilling;
     private volatile bool _disposed;
 
@@ -137,7 +137,6 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
                 offset += read;
             }
 
-            SyncIfNoGroupSync(file);
             file.Dispose();
             file = null;
             var created = new PutResult(Created: true);
@@ -191,8 +190,10 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
                 }
             }
 
-            // The sync and the renames block for a while: off the caller's thread, so that the pipeline goes on.
-            await Task.Run(() => Commit(group), CancellationToken.None).ConfigureAwait(false);
+            // The syncs and the renames block for a while: on a thread of their own, so that the pipeline goes on and
+            // no thread-pool thread is held (blocked pool threads delay every socket completion of the process).
+            await Task.Factory.StartNew(() => Commit(group), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+                .ConfigureAwait(false);
         }
         finally
         {
@@ -204,12 +205,7 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
     {
         try
         {
-            if (group.Length > 0)
-            {
-                // One sync for the data and inodes of the whole group (on Linux; elsewhere each file was fsynced
-                // when it was closed).
-                SyncFileSystem();
-            }
+            SyncFiles(group);
 
             foreach (var file in group)
             {
@@ -292,7 +288,6 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
             TryDelete(ready.Path);
         }
 
-        _rootHandle?.Dispose();
         _gate.Dispose();
     }
 
@@ -317,7 +312,9 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
             return;
         }
 
-        ThreadPool.UnsafeQueueUserWorkItem(static store => store.Refill(), this, preferLocal: false);
+        // File creation blocks in the kernel; like the commit, it gets a thread of its own rather than a pool thread.
+        _ = Task.Factory.StartNew(static store => ((FileSystemMessageStore)store!).Refill(), this, CancellationToken.None,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     private void Refill()
@@ -362,7 +359,6 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
             temp = path;
             using var file = handle;
             RandomAccess.Write(file, json, 0);
-            SyncIfNoGroupSync(file);
             return temp;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -372,26 +368,35 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
         }
     }
 
-    /// <summary>Without syncfs, each file is made durable on its own before it may be renamed into place.</summary>
-    private static void SyncIfNoGroupSync(SafeFileHandle file)
+    /// <summary>
+    /// Makes the group's data durable before any of it is renamed: writeback of every file is started first, so
+    /// that the block allocations of all of them land in the journal transaction that the first fsync commits
+    /// (ext4 and XFS in ordered mode write the data before that commit); the later fsyncs find their transaction
+    /// committed and return without another journal commit or cache flush.
+    /// </summary>
+    private static void SyncFiles(PendingFile[] group)
     {
-        if (!NativeFileSystem.HasSyncFs)
+        var handles = new SafeFileHandle[group.Length];
+        try
         {
-            RandomAccess.FlushToDisk(file);
-        }
-    }
+            for (var i = 0; i < group.Length; i++)
+            {
+                handles[i] = File.OpenHandle(group[i].Temp, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, FileOptions.None);
+                NativeFileSystem.StartWriteback(handles[i]);
+            }
 
-    private void SyncFileSystem()
-    {
-        if (!NativeFileSystem.HasSyncFs)
+            foreach (var handle in handles)
+            {
+                RandomAccess.FlushToDisk(handle);
+            }
+        }
+        finally
         {
-            return;
+            foreach (var handle in handles)
+            {
+                handle?.Dispose();
+            }
         }
-
-        // The handle stays open for the store's life: syncfs reports a writeback error that happened since the
-        // descriptor was opened (Linux 5.8+), so an error in the background is never lost between two groups.
-        _rootHandle ??= NativeFileSystem.OpenDirectory(_temp);
-        NativeFileSystem.SyncFileSystem(_rootHandle, _temp);
     }
 
     private void SyncDirectories()

@@ -6,8 +6,9 @@ namespace Pop3Ingest.Ingestion.Storage.FileSystem;
 
 /// <summary>
 /// The file-system calls .NET does not offer: fsync of a directory (a rename is durable only once the directory
-/// that holds the new entry is synced, fsync(2)), syncfs(2) for a group commit, and a rename that never replaces
-/// (renameat2(2) with RENAME_NOREPLACE, or link(2) and unlink(2) where a file system lacks it).
+/// that holds the new entry is synced, fsync(2)), starting a file's writeback without waiting (sync_file_range(2)),
+/// and a rename that never replaces (renameat2(2) with RENAME_NOREPLACE, or link(2) and unlink(2) where a file
+/// system lacks it).
 /// </summary>
 internal static partial class NativeFileSystem
 {
@@ -18,9 +19,7 @@ internal static partial class NativeFileSystem
     private const int ErrorExists = 17; // EEXIST
     private const int ErrorInvalid = 22; // EINVAL: the file system does not support the flag
     private const int ErrorNotImplemented = 38; // ENOSYS
-
-    /// <summary>True where one syncfs(2) makes a whole group durable (Linux).</summary>
-    public static bool HasSyncFs => OperatingSystem.IsLinux();
+    private const uint SyncFileRangeWrite = 2; // SYNC_FILE_RANGE_WRITE
 
     public static void SyncDirectory(string path)
     {
@@ -48,28 +47,15 @@ internal static partial class NativeFileSystem
         }
     }
 
-    /// <summary>Opens a directory for <see cref="SyncFileSystem"/>.</summary>
-    public static SafeFileHandle OpenDirectory(string path)
-    {
-        var fd = Open(path, ReadOnly | CloseOnExec);
-        if (fd < 0)
-        {
-            throw new IOException($"Cannot open directory {path}: {LastError()}");
-        }
-
-        return new SafeFileHandle(fd, ownsHandle: true);
-    }
-
     /// <summary>
-    /// syncfs(2): writes back every dirty page and inode of the file system that holds the directory and waits for
-    /// it, then commits the journal once. Since Linux 5.8 it also reports a writeback error that happened since the
-    /// handle was opened.
+    /// sync_file_range(2) with SYNC_FILE_RANGE_WRITE: starts writing the file's dirty pages without waiting. Only a
+    /// hint for the fsync that follows; where the call does not exist (not Linux) or fails, that fsync does the work.
     /// </summary>
-    public static void SyncFileSystem(SafeFileHandle directory, string path)
+    public static void StartWriteback(SafeFileHandle file)
     {
-        if (SyncFs(directory) != 0)
+        if (OperatingSystem.IsLinux())
         {
-            throw new IOException($"syncfs of the file system holding {path} failed: {LastError()}");
+            _ = SyncFileRange(file, 0, 0, SyncFileRangeWrite);
         }
     }
 
@@ -126,8 +112,8 @@ internal static partial class NativeFileSystem
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     private static partial int Fsync(int fd);
 
-    [LibraryImport("libc", EntryPoint = "syncfs", SetLastError = true)]
-    private static partial int SyncFs(SafeFileHandle fd);
+    [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
+    private static partial int SyncFileRange(SafeFileHandle fd, long offset, long count, uint flags);
 
     [LibraryImport("libc", EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int RenameAt2(int oldDirectory, string oldPath, int newDirectory, string newPath, uint flags);
