@@ -37,7 +37,7 @@ public sealed class FileSystemMessageStoreTests : IDisposable
         await store.InitializeAsync(CancellationToken.None);
         var first = await store.PutAsync("a/2026/01/01/x.eml", Content("first"), new BlobProperties("a", "x"), _ => "{}"u8.ToArray(), CancellationToken.None);
         var second = await store.PutAsync("a/2026/01/01/x.eml", Content("second!"), new BlobProperties("a", "x"), null, CancellationToken.None);
-        await store.FlushAsync(CancellationToken.None);
+        await store.FlushAsync("a", CancellationToken.None);
 
         Assert.True(first.Created);
         Assert.False(second.Created);
@@ -66,7 +66,7 @@ public sealed class FileSystemMessageStoreTests : IDisposable
         // Before the group commit nothing has its name: a file appears only once its data is durable.
         Assert.DoesNotContain(Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories), f => !f.Contains("/.tmp/", StringComparison.Ordinal));
 
-        await store.FlushAsync(CancellationToken.None);
+        await store.FlushAsync("a", CancellationToken.None);
 
         foreach (var (name, i) in names.Select((n, i) => (n, i)))
         {
@@ -97,14 +97,14 @@ public sealed class FileSystemMessageStoreTests : IDisposable
         }
 
         // The pipeline flushes one group in the background while the next messages stream in.
-        var flush = Task.Run(() => store.FlushAsync(CancellationToken.None));
+        var flush = Task.Run(() => store.FlushAsync("a", CancellationToken.None));
         for (var i = 0; i < 50; i++)
         {
             await store.PutAsync($"a/2026/02/01/second{i}.eml", Content($"second {i}"), new BlobProperties("a", $"s{i}"), null, CancellationToken.None);
         }
 
         await flush;
-        await store.FlushAsync(CancellationToken.None);
+        await store.FlushAsync("a", CancellationToken.None);
         for (var i = 0; i < 50; i++)
         {
             Assert.Equal($"first {i}", await File.ReadAllTextAsync(Path.Combine(_root, $"a/2026/02/01/first{i}.eml")));
@@ -126,7 +126,7 @@ public sealed class FileSystemMessageStoreTests : IDisposable
         await File.WriteAllTextAsync(Path.Combine(_root, "a/2026/03/02"), "in the way");
         await store.PutAsync("a/2026/03/02/blocked.eml", Content("blocked"), new BlobProperties("a", "b"), null, CancellationToken.None);
 
-        var error = await Assert.ThrowsAsync<StoreException>(() => store.FlushAsync(CancellationToken.None));
+        var error = await Assert.ThrowsAsync<StoreException>(() => store.FlushAsync("a", CancellationToken.None));
         Assert.Contains("Committing 2 files", error.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_root, "a/2026/03/02/blocked.eml")));
         StoreFolder.AssertNoPartialFiles(_root);
@@ -138,8 +138,31 @@ public sealed class FileSystemMessageStoreTests : IDisposable
         }
 
         await store.PutAsync("a/2026/03/01/later.eml", Content("later"), new BlobProperties("a", "l"), null, CancellationToken.None);
-        await store.FlushAsync(CancellationToken.None);
+        await store.FlushAsync("a", CancellationToken.None);
         Assert.Equal("later", await File.ReadAllTextAsync(Path.Combine(_root, "a/2026/03/01/later.eml")));
+    }
+
+    [Fact]
+    public async Task A_group_commit_covers_one_account_and_its_failure_reaches_no_other()
+    {
+        using var store = new FileSystemMessageStore(_root);
+        await store.InitializeAsync(CancellationToken.None);
+        await store.PutAsync("a/2026/04/01/a1.eml", Content("a1"), new BlobProperties("a", "a1"), null, CancellationToken.None);
+        Directory.CreateDirectory(Path.Combine(_root, "b/2026/04"));
+        await File.WriteAllTextAsync(Path.Combine(_root, "b/2026/04/01"), "in the way");
+        await store.PutAsync("b/2026/04/01/b1.eml", Content("b1"), new BlobProperties("b", "b1"), null, CancellationToken.None);
+
+        // Account a's commit leaves b's file alone: b's run learns about b's files from its own commit.
+        await store.FlushAsync("a", CancellationToken.None);
+        Assert.Equal("a1", await File.ReadAllTextAsync(Path.Combine(_root, "a/2026/04/01/a1.eml")));
+        Assert.Contains(Directory.EnumerateFiles(Path.Combine(_root, ".tmp")), f => new FileInfo(f).Length == 2);
+
+        // b's commit fails; a's next put and commit are not touched by it.
+        await store.PutAsync("a/2026/04/01/a2.eml", Content("a2"), new BlobProperties("a", "a2"), null, CancellationToken.None);
+        await Assert.ThrowsAsync<StoreException>(() => store.FlushAsync("b", CancellationToken.None));
+        await store.FlushAsync("a", CancellationToken.None);
+        Assert.Equal("a2", await File.ReadAllTextAsync(Path.Combine(_root, "a/2026/04/01/a2.eml")));
+        StoreFolder.AssertNoPartialFiles(_root);
     }
 
     [Fact]
@@ -166,7 +189,7 @@ public sealed class FileSystemMessageStoreTests : IDisposable
         await store.InitializeAsync(CancellationToken.None);
         await Assert.ThrowsAsync<InvalidOperationException>(() =>
             store.PutAsync("a/2026/01/01/y.eml", new FailingStream(), new BlobProperties("a", "y"), null, CancellationToken.None));
-        await store.FlushAsync(CancellationToken.None);
+        await store.FlushAsync("a", CancellationToken.None);
         Assert.False(File.Exists(Path.Combine(_root, "a/2026/01/01/y.eml")));
         StoreFolder.AssertNoPartialFiles(_root);
     }

@@ -298,7 +298,7 @@ public sealed class AzureIngestionTests
         public Task<PutResult> PutAsync(string blobName, Stream content, BlobProperties properties, Func<PutResult, byte[]>? sidecar, CancellationToken cancellationToken) =>
             inner.PutAsync(blobName, ++_puts == putNumber ? new TriggerStream(content, afterBytes, FireAsync) : content, properties, sidecar, cancellationToken);
 
-        public Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+        public Task FlushAsync(string account, CancellationToken cancellationToken) => inner.FlushAsync(account, cancellationToken);
 
         public string LocationOf(string blobName) => inner.LocationOf(blobName);
 

@@ -106,7 +106,7 @@ public sealed class AzureLargeMessageTests(ITestOutputHelper output)
         public Task<PutResult> PutAsync(string blobName, Stream content, BlobProperties properties, Func<PutResult, byte[]>? sidecar, CancellationToken cancellationToken) =>
             inner.PutAsync(blobName, new SamplingStream(content, this), properties, sidecar, cancellationToken);
 
-        public Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+        public Task FlushAsync(string account, CancellationToken cancellationToken) => inner.FlushAsync(account, cancellationToken);
 
         public string LocationOf(string blobName) => inner.LocationOf(blobName);
 

@@ -370,7 +370,7 @@ internal sealed class IngestionRun
 
         var batch = _batch.ToList();
         _batch.Clear();
-        var flush = _store.FlushAsync(_abort);
+        var flush = _store.FlushAsync(_account.Name, _abort);
         if (overlap && !flush.IsCompleted)
         {
             // A store whose commit takes time (the folder store's sync and renames) finishes it in the background.

@@ -19,14 +19,18 @@ public interface IMessageStore
     /// Stores the content under <paramref name="blobName"/> unless a blob of that name exists. The content stream is
     /// read to its end either way. When <paramref name="sidecar"/> is given, it is called once the content has been
     /// read, and its JSON is stored beside the blob (replacing an older sidecar) before the blob becomes visible.
-    /// A store may finish a put in the background (the file store fsyncs and links while the next message streams):
-    /// the blob is certain to exist and be durable only once <see cref="FlushAsync"/> has returned, and a put that
-    /// fails in the background makes <see cref="FlushAsync"/> throw.
+    /// A store may finish a put later (the file store syncs and renames a whole group at once): the blob is certain to
+    /// exist and be durable only once <see cref="FlushAsync"/> for its account has returned, and a put that fails
+    /// then makes that <see cref="FlushAsync"/> throw.
     /// </summary>
     Task<PutResult> PutAsync(string blobName, Stream content, BlobProperties properties, Func<PutResult, byte[]>? sidecar, CancellationToken cancellationToken);
 
-    /// <summary>Makes everything put so far durable (a group commit). Called before the ledger records it.</summary>
-    Task FlushAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// Makes everything put so far for <paramref name="account"/> (<see cref="BlobProperties.Account"/>) durable: a
+    /// group commit, called before the ledger records it. Scoped to one account, so that runs of other accounts
+    /// sharing the store neither commit nor fail each other's messages.
+    /// </summary>
+    Task FlushAsync(string account, CancellationToken cancellationToken);
 
     /// <summary>Where consumers find the blob: a URL, or a path relative to the store root.</summary>
     string LocationOf(string blobName);

@@ -33,8 +33,8 @@ internal sealed class FaultyStore(IMessageStore inner) : IMessageStore
         return await inner.PutAsync(blobName, content, properties, sidecar, cancellationToken);
     }
 
-    public Task FlushAsync(CancellationToken cancellationToken) =>
-        FailFlush ? throw new StoreException("injected: sync failed") : inner.FlushAsync(cancellationToken);
+    public Task FlushAsync(string account, CancellationToken cancellationToken) =>
+        FailFlush ? throw new StoreException("injected: sync failed") : inner.FlushAsync(account, cancellationToken);
 
     public string LocationOf(string blobName) => inner.LocationOf(blobName);
 

@@ -104,7 +104,7 @@ internal sealed class AzureBlobMessageStore : IMessageStore
         }
     }
 
-    public Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task FlushAsync(string account, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public string LocationOf(string blobName) => BlobUri(blobName).AbsoluteUri;
 

@@ -104,7 +104,7 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
         if (waiting)
         {
             // The same name waits for (or is in) a group commit: commit it first, so that what is there decides.
-            await FlushAsync(cancellationToken).ConfigureAwait(false);
+            await FlushAsync(properties.Account, cancellationToken).ConfigureAwait(false);
         }
 
         if (File.Exists(target))
@@ -115,7 +115,7 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
             if (sidecar?.Invoke(kept) is { } keptJson)
             {
                 var sidecarTemp = WriteTemp(blobName, keptJson);
-                Add(new PendingFile(sidecarTemp, PathOf(BlobNaming.SidecarOf(blobName)), directory, Replace: true));
+                Add(new PendingFile(properties.Account, sidecarTemp, PathOf(BlobNaming.SidecarOf(blobName)), directory, Replace: true));
             }
 
             return kept;
@@ -143,10 +143,10 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
             if (sidecar?.Invoke(created) is { } json)
             {
                 // The sidecar goes into place before the message, so a consumer that sees the message finds it.
-                Add(new PendingFile(WriteTemp(blobName, json), PathOf(BlobNaming.SidecarOf(blobName)), directory, Replace: true));
+                Add(new PendingFile(properties.Account, WriteTemp(blobName, json), PathOf(BlobNaming.SidecarOf(blobName)), directory, Replace: true));
             }
 
-            Add(new PendingFile(temp, target, directory, Replace: false));
+            Add(new PendingFile(properties.Account, temp, target, directory, Replace: false));
             return created;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -172,7 +172,7 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
     /// group counts as stored; what did reach its name is whole (its data was synced before the rename) and is
     /// found by the next run, and what did not is litter in <c>.tmp</c>, removed at the next start.
     /// </summary>
-    public async Task FlushAsync(CancellationToken cancellationToken)
+    public async Task FlushAsync(string account, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -180,10 +180,15 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
             PendingFile[] group;
             lock (_pending)
             {
-                group = [.. _pending];
-                _pending.Clear();
-                _flushingTargets.UnionWith(_pendingTargets);
-                _pendingTargets.Clear();
+                // Only this account's files: a failure is reported to the run that wrote them and to no other.
+                group = [.. _pending.Where(f => string.Equals(f.Account, account, StringComparison.OrdinalIgnoreCase))];
+                _pending.RemoveAll(f => string.Equals(f.Account, account, StringComparison.OrdinalIgnoreCase));
+                foreach (var file in group)
+                {
+                    _pendingTargets.Remove(file.Target);
+                    _flushingTargets.Add(file.Target);
+                }
+
                 if (group.Length == 0 && _dirtyDirectories.Count == 0)
                 {
                     return;
@@ -243,7 +248,10 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
         {
             lock (_pending)
             {
-                _flushingTargets.Clear();
+                foreach (var file in group)
+                {
+                    _flushingTargets.Remove(file.Target);
+                }
             }
         }
     }
@@ -503,5 +511,5 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
     private readonly record struct TempFile(string Path, SafeFileHandle Handle);
 
     /// <summary>A file written to <c>.tmp</c> that the next group commit moves to its name.</summary>
-    private sealed record PendingFile(string Temp, string Target, string Directory, bool Replace);
+    private sealed record PendingFile(string Account, string Temp, string Target, string Directory, bool Replace);
 }
