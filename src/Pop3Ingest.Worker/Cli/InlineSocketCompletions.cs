@@ -5,7 +5,7 @@ namespace Pop3Ingest.Worker.Cli;
 /// pool. A drain waits for the POP3 server thousands of times, and each hand-off costs two thread switches (measured on
 /// a 5,000-message drain: 12,000 voluntary context switches and 0.3 s of CPU, against 4,000 inline). Not for
 /// <c>run</c>: there Quartz's clustered job store waits on database row locks synchronously, and a wait on an engine
-/// thread would hold up every socket it serves (the scale-out test stalled that way).
+/// thread holds up every socket it serves (three clustered workers stalled that way in the scale-out test).
 /// </summary>
 internal static class InlineSocketCompletions
 {
@@ -13,13 +13,32 @@ internal static class InlineSocketCompletions
 
     /// <summary>
     /// Turns the switch on unless the operator set it. The runtime reads it once, from the environment, when the first
-    /// socket is used, so this must run before anything opens one.
+    /// socket is used, so this must run before anything opens one. Disposing puts the environment back, so that no
+    /// process started later from this one (a test host that ran <c>once</c> in-process, then started a <c>run</c>
+    /// worker) inherits the switch.
     /// </summary>
-    public static void Enable()
+    public static IDisposable Enable()
     {
-        if (Environment.GetEnvironmentVariable(Variable) is null)
+        if (Environment.GetEnvironmentVariable(Variable) is not null)
         {
-            Environment.SetEnvironmentVariable(Variable, "1");
+            return Restore.Nothing;
+        }
+
+        Environment.SetEnvironmentVariable(Variable, "1");
+        return new Restore();
+    }
+
+    private sealed class Restore : IDisposable
+    {
+        public static readonly IDisposable Nothing = new NoRestore();
+
+        public void Dispose() => Environment.SetEnvironmentVariable(Variable, null);
+
+        private sealed class NoRestore : IDisposable
+        {
+            public void Dispose()
+            {
+            }
         }
     }
 }

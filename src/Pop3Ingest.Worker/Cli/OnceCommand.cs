@@ -33,7 +33,7 @@ internal static class OnceCommand
         };
         command.SetAction(async (parse, _) =>
         {
-            InlineSocketCompletions.Enable();
+            using var inline = InlineSocketCompletions.Enable();
             using var signal = new ShutdownSignal();
             return await RunAsync(parse.GetValue(configOption), parse.GetValue(account), parse.GetValue(parallel), signal.Token).ConfigureAwait(false);
         });
