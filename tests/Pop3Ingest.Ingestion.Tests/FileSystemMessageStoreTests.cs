@@ -30,10 +30,12 @@ public sealed class FileSystemMessageStoreTests : IDisposable
         Assert.DoesNotContain(Directory.EnumerateFiles(Path.GetDirectoryName(_root)!), f => f.EndsWith("escape.eml", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task Create_if_absent_keeps_the_first_blob_and_reports_its_hash()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Create_if_absent_keeps_the_first_blob_and_reports_its_hash(bool namedTempFiles)
     {
-        using var store = new FileSystemMessageStore(_root);
+        using var store = new FileSystemMessageStore(_root, namedTempFiles);
         await store.InitializeAsync(CancellationToken.None);
         var first = await store.PutAsync("a/2026/01/01/x.eml", Content("first"), new BlobProperties("a", "x"), _ => "{}"u8.ToArray(), CancellationToken.None);
         var second = await store.PutAsync("a/2026/01/01/x.eml", Content("second!"), new BlobProperties("a", "x"), null, CancellationToken.None);
@@ -50,10 +52,12 @@ public sealed class FileSystemMessageStoreTests : IDisposable
         Assert.NotNull(read);
     }
 
-    [Fact]
-    public async Task Puts_become_visible_only_at_the_group_commit_and_are_all_there_after_it()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Puts_become_visible_only_at_the_group_commit_and_are_all_there_after_it(bool namedTempFiles)
     {
-        var store = new FileSystemMessageStore(_root);
+        var store = new FileSystemMessageStore(_root, namedTempFiles);
         await store.InitializeAsync(CancellationToken.None);
         var names = Enumerable.Range(0, 200).Select(i => $"a/2026/01/{1 + (i % 3):00}/m{i}.eml").ToList();
         foreach (var (name, i) in names.Select((n, i) => (n, i)))
@@ -86,10 +90,12 @@ public sealed class FileSystemMessageStoreTests : IDisposable
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(_root, ".tmp")));
     }
 
-    [Fact]
-    public async Task A_group_commit_running_beside_new_puts_keeps_both_groups_whole()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_group_commit_running_beside_new_puts_keeps_both_groups_whole(bool namedTempFiles)
     {
-        using var store = new FileSystemMessageStore(_root);
+        using var store = new FileSystemMessageStore(_root, namedTempFiles);
         await store.InitializeAsync(CancellationToken.None);
         for (var i = 0; i < 50; i++)
         {
@@ -114,10 +120,12 @@ public sealed class FileSystemMessageStoreTests : IDisposable
         StoreFolder.AssertNoPartialFiles(_root);
     }
 
-    [Fact]
-    public async Task A_group_commit_that_cannot_rename_fails_the_whole_group_and_leaves_no_partial_file()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_group_commit_that_cannot_rename_fails_the_whole_group_and_leaves_no_partial_file(bool namedTempFiles)
     {
-        using var store = new FileSystemMessageStore(_root);
+        using var store = new FileSystemMessageStore(_root, namedTempFiles);
         await store.InitializeAsync(CancellationToken.None);
         await store.PutAsync("a/2026/03/01/ok.eml", Content("ok"), new BlobProperties("a", "ok"), null, CancellationToken.None);
 
@@ -142,27 +150,97 @@ public sealed class FileSystemMessageStoreTests : IDisposable
         Assert.Equal("later", await File.ReadAllTextAsync(Path.Combine(_root, "a/2026/03/01/later.eml")));
     }
 
-    [Fact]
-    public async Task A_group_commit_covers_one_account_and_its_failure_reaches_no_other()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_group_commit_covers_one_account_and_its_failure_reaches_no_other(bool namedTempFiles)
     {
-        using var store = new FileSystemMessageStore(_root);
+        using var store = new FileSystemMessageStore(_root, namedTempFiles);
         await store.InitializeAsync(CancellationToken.None);
         await store.PutAsync("a/2026/04/01/a1.eml", Content("a1"), new BlobProperties("a", "a1"), null, CancellationToken.None);
-        Directory.CreateDirectory(Path.Combine(_root, "b/2026/04"));
-        await File.WriteAllTextAsync(Path.Combine(_root, "b/2026/04/01"), "in the way");
         await store.PutAsync("b/2026/04/01/b1.eml", Content("b1"), new BlobProperties("b", "b1"), null, CancellationToken.None);
 
         // Account a's commit leaves b's file alone: b's run learns about b's files from its own commit.
         await store.FlushAsync("a", CancellationToken.None);
         Assert.Equal("a1", await File.ReadAllTextAsync(Path.Combine(_root, "a/2026/04/01/a1.eml")));
-        Assert.Contains(Directory.EnumerateFiles(Path.Combine(_root, ".tmp")), f => new FileInfo(f).Length == 2);
+        Assert.False(File.Exists(Path.Combine(_root, "b/2026/04/01/b1.eml")));
+        await store.FlushAsync("b", CancellationToken.None);
+        Assert.Equal("b1", await File.ReadAllTextAsync(Path.Combine(_root, "b/2026/04/01/b1.eml")));
 
-        // b's commit fails; a's next put and commit are not touched by it.
+        // b's next commit fails (its day folder cannot be created); a's put and commit beside it are not touched.
+        Directory.CreateDirectory(Path.Combine(_root, "b/2026/04"));
+        await File.WriteAllTextAsync(Path.Combine(_root, "b/2026/04/02"), "in the way");
+        await store.PutAsync("b/2026/04/02/b2.eml", Content("b2"), new BlobProperties("b", "b2"), null, CancellationToken.None);
         await store.PutAsync("a/2026/04/01/a2.eml", Content("a2"), new BlobProperties("a", "a2"), null, CancellationToken.None);
         await Assert.ThrowsAsync<StoreException>(() => store.FlushAsync("b", CancellationToken.None));
         await store.FlushAsync("a", CancellationToken.None);
         Assert.Equal("a2", await File.ReadAllTextAsync(Path.Combine(_root, "a/2026/04/01/a2.eml")));
         StoreFolder.AssertNoPartialFiles(_root);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_old_sidecar_is_replaced_and_an_existing_message_never_is(bool namedTempFiles)
+    {
+        using var store = new FileSystemMessageStore(_root, namedTempFiles);
+        await store.InitializeAsync(CancellationToken.None);
+
+        // A crash after the sidecar got its name, before the message did: the next put replaces the sidecar.
+        Directory.CreateDirectory(Path.Combine(_root, "a/2026/05/01"));
+        await File.WriteAllTextAsync(Path.Combine(_root, "a/2026/05/01/s.json"), "{\"old\":true}");
+        var put = await store.PutAsync("a/2026/05/01/s.eml", Content("message"), new BlobProperties("a", "s"), _ => "{\"new\":true}"u8.ToArray(), CancellationToken.None);
+        Assert.True(put.Created);
+
+        // Another writer gives a message its name while this one waits for its group commit: the other file is kept.
+        await store.PutAsync("a/2026/05/01/t.eml", Content("mine"), new BlobProperties("a", "t"), null, CancellationToken.None);
+        await File.WriteAllTextAsync(Path.Combine(_root, "a/2026/05/01/t.eml"), "theirs");
+        await store.FlushAsync("a", CancellationToken.None);
+
+        Assert.Equal("message", await File.ReadAllTextAsync(Path.Combine(_root, "a/2026/05/01/s.eml")));
+        Assert.Equal("{\"new\":true}", await File.ReadAllTextAsync(Path.Combine(_root, "a/2026/05/01/s.json")));
+        Assert.Equal("theirs", await File.ReadAllTextAsync(Path.Combine(_root, "a/2026/05/01/t.eml")));
+        Assert.Equal(["s.eml", "s.json", "t.eml"], Directory.EnumerateFiles(Path.Combine(_root, "a/2026/05/01")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        StoreFolder.AssertNoPartialFiles(_root);
+    }
+
+    [Fact]
+    public async Task On_Linux_temp_files_are_unnamed_and_leave_nothing_in_the_staging_folder()
+    {
+        using (var store = new FileSystemMessageStore(_root))
+        {
+            await store.InitializeAsync(CancellationToken.None);
+            Assert.True(store.UsesUnnamedTempFiles);
+            for (var i = 0; i < 100; i++)
+            {
+                await store.PutAsync($"a/2026/06/01/u{i}.eml", Content($"unnamed {i}"), new BlobProperties("a", $"u{i}"), _ => "{}"u8.ToArray(), CancellationToken.None);
+            }
+
+            // Written but not committed: nothing has a name anywhere, not even in .tmp.
+            Assert.Empty(Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories));
+            await store.FlushAsync("a", CancellationToken.None);
+            Assert.Equal(200, Directory.EnumerateFiles(Path.Combine(_root, "a/2026/06/01")).Count());
+            Assert.Equal("unnamed 42", await File.ReadAllTextAsync(Path.Combine(_root, "a/2026/06/01/u42.eml")));
+            await store.PutAsync("a/2026/06/01/lost.eml", Content("never committed"), new BlobProperties("a", "lost"), null, CancellationToken.None);
+        }
+
+        // Disposed with a put still waiting for its commit (as a killed process would be): no litter, no file.
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_root, ".tmp")));
+        Assert.False(File.Exists(Path.Combine(_root, "a/2026/06/01/lost.eml")));
+    }
+
+    [Fact]
+    public async Task Named_temp_files_are_used_when_asked_and_cleaned_up_when_disposed()
+    {
+        var store = new FileSystemMessageStore(_root, namedTempFilesOnly: true);
+        await store.InitializeAsync(CancellationToken.None);
+        Assert.False(store.UsesUnnamedTempFiles);
+        await store.PutAsync("a/2026/07/01/n.eml", Content("named"), new BlobProperties("a", "n"), null, CancellationToken.None);
+        Assert.Contains(Directory.EnumerateFiles(Path.Combine(_root, ".tmp")), f => new FileInfo(f).Length == 5);
+        await store.FlushAsync("a", CancellationToken.None);
+        store.Dispose();
+        Assert.Equal("named", await File.ReadAllTextAsync(Path.Combine(_root, "a/2026/07/01/n.eml")));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_root, ".tmp")));
     }
 
     [Fact]
@@ -182,10 +260,12 @@ public sealed class FileSystemMessageStoreTests : IDisposable
         Assert.True(File.Exists(live));
     }
 
-    [Fact]
-    public async Task A_failing_content_stream_leaves_no_blob_and_no_temp_file()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_failing_content_stream_leaves_no_blob_and_no_temp_file(bool namedTempFiles)
     {
-        using var store = new FileSystemMessageStore(_root);
+        using var store = new FileSystemMessageStore(_root, namedTempFiles);
         await store.InitializeAsync(CancellationToken.None);
         await Assert.ThrowsAsync<InvalidOperationException>(() =>
             store.PutAsync("a/2026/01/01/y.eml", new FailingStream(), new BlobProperties("a", "y"), null, CancellationToken.None));

@@ -7,16 +7,22 @@ namespace Pop3Ingest.Ingestion.Storage.FileSystem;
 
 /// <summary>
 /// Blobs as files under a root folder (ARCHITECTURE.md §5). A put writes the message (and its sidecar) to temp files
-/// in <c>{root}/.tmp/</c> and nothing else; <see cref="FlushAsync"/> is the group commit: the writeback of every file
-/// of the group is started at once (<c>sync_file_range(2)</c>), then each is fsynced (the first fsync commits the
-/// file system's journal with all of them in it, so the rest return at once), then each file is renamed into place
-/// (a message without replacing anything, after its sidecar), then the directories that gained entries are fsynced.
-/// A message therefore appears under its name only once its bytes are on disk, and a crash leaves either nothing or
-/// the whole file; one journal commit serves a whole group instead of one per file, and only the store's own files
-/// are written back (unlike syncfs, which would flush every other program's dirty pages on the same file system).
-/// Creating a file is the costly part of a small write on ext4 (the inode allocator's search, a fraction of a
-/// millisecond of kernel time), so empty temp files are created ahead on a thread of their own, on the other core,
-/// while the current message streams in; a put takes a ready one and only writes.
+/// in <c>{root}/.tmp/</c> and nothing else, keeping them open; <see cref="FlushAsync"/> is the group commit: the
+/// writeback of every file of the group is started at once (<c>sync_file_range(2)</c>), then each is fsynced (on a
+/// journalling file system the first fsync commits the journal with all of them in it, so the rest return at once),
+/// then each file gets its name (a message without replacing anything, after its sidecar), then the directories that
+/// gained entries are fsynced. A message therefore appears under its name only once its bytes are on disk, and a crash
+/// leaves either nothing or the whole file; only the store's own files are written back (unlike syncfs, which would
+/// flush every other program's dirty pages on the same file system).
+/// <para>
+/// Where Linux offers it, a temp file is unnamed (<c>O_TMPFILE</c> in <c>.tmp</c>) and gets its name with one
+/// <c>linkat(2)</c>: a killed process leaves no litter (the kernel frees an unnamed file when it is closed), and
+/// creating one does not take the directory's lock, which a named create holds for its whole inode allocation.
+/// That allocation is the costly part of a small write on ext4 (a search of the inode bitmap, from a fraction of a
+/// millisecond up to several after many deletions), so temp files are created ahead, in parallel on up to one
+/// thread per core, while the current message streams in; a put takes a ready one and only writes. Elsewhere temp
+/// files are named, created ahead on one thread, and renamed into place (<c>renameat2</c> RENAME_NOREPLACE).
+/// </para>
 /// </summary>
 internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
 {
@@ -30,23 +36,32 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
     private readonly HashSet<string> _flushingTargets = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ConcurrentQueue<TempFile> _ready = new();
+    private readonly bool _namedOnly;
     private int _refilling;
+    private int _creators = 1;
+    private volatile bool _unnamed;
     private volatile bool _disposed;
 
     /// <summary>Below this many ready temp files a refill starts; it creates up to <see cref="ReadyHigh"/>.</summary>
-    private const int ReadyLow = 8;
+    private const int ReadyLow = 16;
 
-    private const int ReadyHigh = 32;
+    private const int ReadyHigh = 64;
 
-    public FileSystemMessageStore(string root)
+    /// <param name="root">The store folder.</param>
+    /// <param name="namedTempFilesOnly">Never use unnamed temp files (tests of the fallback path).</param>
+    public FileSystemMessageStore(string root, bool namedTempFilesOnly = false)
     {
         _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
         _temp = Path.Combine(_root, ".tmp");
+        _namedOnly = namedTempFilesOnly;
     }
 
     public string Kind => "FileSystem";
 
     public string Root => _root;
+
+    /// <summary>Whether temp files are unnamed (O_TMPFILE, linked into place); known once initialized.</summary>
+    public bool UsesUnnamedTempFiles => _unnamed;
 
     public Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -61,6 +76,9 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
                     File.Delete(file);
                 }
             }
+
+            _unnamed = !_namedOnly && UnnamedTempFilesWork();
+            _creators = _unnamed ? Math.Clamp(Environment.ProcessorCount, 1, 4) : 1;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -114,31 +132,28 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
             var kept = await DescribeAsync(target, cancellationToken).ConfigureAwait(false);
             if (sidecar?.Invoke(kept) is { } keptJson)
             {
-                var sidecarTemp = WriteTemp(blobName, keptJson);
-                Add(new PendingFile(properties.Account, sidecarTemp, PathOf(BlobNaming.SidecarOf(blobName)), directory, Replace: true));
+                Add(new PendingFile(properties.Account, WriteTemp(blobName, keptJson), PathOf(BlobNaming.SidecarOf(blobName)), directory, Replace: true));
             }
 
             return kept;
         }
 
-        var temp = string.Empty;
-        SafeFileHandle? file = null;
+        TempFile? temp = null;
         var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
         try
         {
             // Synchronous writes: they land in the page cache at once, and an asynchronous file write on Unix is a
-            // synchronous one moved to the thread pool, a thread switch per chunk for nothing.
-            (temp, file) = TakeTempFile();
+            // synchronous one moved to the thread pool, a thread switch per chunk for nothing. The file stays open
+            // for the group commit's sync.
+            temp = TakeTempFile();
             long offset = 0;
             int read;
             while ((read = await content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                RandomAccess.Write(file, buffer.AsSpan(0, read), offset);
+                RandomAccess.Write(temp.Value.Handle, buffer.AsSpan(0, read), offset);
                 offset += read;
             }
 
-            file.Dispose();
-            file = null;
             var created = new PutResult(Created: true);
             if (sidecar?.Invoke(created) is { } json)
             {
@@ -146,19 +161,17 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
                 Add(new PendingFile(properties.Account, WriteTemp(blobName, json), PathOf(BlobNaming.SidecarOf(blobName)), directory, Replace: true));
             }
 
-            Add(new PendingFile(properties.Account, temp, target, directory, Replace: false));
+            Add(new PendingFile(properties.Account, temp.Value, target, directory, Replace: false));
             return created;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            file?.Dispose();
-            TryDelete(temp);
+            temp?.Discard();
             throw new StoreException($"Writing {blobName} to {_root} failed: {e.Message}", e);
         }
         catch
         {
-            file?.Dispose();
-            TryDelete(temp);
+            temp?.Discard();
             throw;
         }
         finally
@@ -215,16 +228,7 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
             foreach (var file in group)
             {
                 EnsureDirectory(file.Directory);
-                if (file.Replace)
-                {
-                    File.Move(file.Temp, file.Target, overwrite: true);
-                }
-                else if (!NativeFileSystem.RenameNoReplace(file.Temp, file.Target))
-                {
-                    // Another writer got there first; its file is kept.
-                    TryDelete(file.Temp);
-                }
-
+                Place(file);
                 MarkDirty(file.Directory);
             }
 
@@ -234,7 +238,7 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
         {
             foreach (var file in group)
             {
-                TryDelete(file.Temp);
+                file.Temp.Discard();
             }
 
             lock (_pending)
@@ -250,9 +254,54 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
             {
                 foreach (var file in group)
                 {
+                    file.Temp.Handle.Dispose();
                     _flushingTargets.Remove(file.Target);
                 }
             }
+        }
+    }
+
+    /// <summary>Gives a synced temp file its name: a message never replaces a file; a sidecar does.</summary>
+    private void Place(PendingFile file)
+    {
+        if (file.Temp.Path is { } named)
+        {
+            if (file.Replace)
+            {
+                File.Move(named, file.Target, overwrite: true);
+            }
+            else if (!NativeFileSystem.RenameNoReplace(named, file.Target))
+            {
+                // Another writer got there first; its file is kept.
+                TryDelete(named);
+            }
+
+            return;
+        }
+
+        if (NativeFileSystem.TryLinkUnnamed(file.Temp.Handle, file.Target) || !file.Replace)
+        {
+            // Linked; or a message whose name another writer took first: its file is kept, and this one is freed
+            // when its handle closes.
+            return;
+        }
+
+        // A sidecar that replaces an older one (a crash between the sidecar and its message): a link cannot replace,
+        // so the file gets a name in .tmp first and is renamed over the old one.
+        var staged = TempPath();
+        if (!NativeFileSystem.TryLinkUnnamed(file.Temp.Handle, staged))
+        {
+            throw new IOException($"The temp name {staged} is taken.");
+        }
+
+        try
+        {
+            File.Move(staged, file.Target, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(staged);
+            throw;
         }
     }
 
@@ -285,15 +334,25 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
         return full;
     }
 
-    /// <summary>Closes and removes the temp files made ahead; puts still pending are left to the next start's clean-up.</summary>
+    /// <summary>
+    /// Closes the temp files made ahead (removing the named ones) and those of puts not yet committed (named ones are
+    /// left to the next start's clean-up; unnamed ones are freed by the kernel).
+    /// </summary>
     public void Dispose()
     {
         _disposed = true;
         SpinWait.SpinUntil(() => Volatile.Read(ref _refilling) == 0);
         while (_ready.TryDequeue(out var ready))
         {
-            ready.Handle.Dispose();
-            TryDelete(ready.Path);
+            ready.Discard();
+        }
+
+        lock (_pending)
+        {
+            foreach (var file in _pending)
+            {
+                file.Temp.Handle.Dispose();
+            }
         }
 
         _gate.Dispose();
@@ -302,27 +361,40 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
     /// <summary>An empty temp file, created and open for writing; made ahead when possible.</summary>
     private TempFile TakeTempFile()
     {
-        if (_ready.TryDequeue(out var ready))
+        var taken = _ready.TryDequeue(out var ready);
+        StartRefill();
+        return taken ? ready : CreateTempFile();
+    }
+
+    private TempFile CreateTempFile()
+    {
+        if (_unnamed && NativeFileSystem.TryOpenUnnamed(_temp) is { } unnamed)
         {
-            StartRefill();
-            return ready;
+            return new TempFile(null, unnamed);
         }
 
-        StartRefill();
         var path = TempPath();
         return new TempFile(path, File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None));
     }
 
+    /// <summary>Starts creators (up to one per core for unnamed files, one for named files) when few files are ready.</summary>
     private void StartRefill()
     {
-        if (_ready.Count >= ReadyLow || _disposed || Interlocked.CompareExchange(ref _refilling, 1, 0) != 0)
+        while (_ready.Count < ReadyLow && !_disposed)
         {
-            return;
-        }
+            var running = Volatile.Read(ref _refilling);
+            if (running >= _creators)
+            {
+                return;
+            }
 
-        // File creation blocks in the kernel; like the commit, it gets a thread of its own rather than a pool thread.
-        _ = Task.Factory.StartNew(static store => ((FileSystemMessageStore)store!).Refill(), this, CancellationToken.None,
-            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            if (Interlocked.CompareExchange(ref _refilling, running + 1, running) == running)
+            {
+                // File creation blocks in the kernel; like the commit, it gets a thread of its own rather than a pool thread.
+                _ = Task.Factory.StartNew(static store => ((FileSystemMessageStore)store!).Refill(), this, CancellationToken.None,
+                    TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            }
+        }
     }
 
     private void Refill()
@@ -331,10 +403,9 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
         {
             while (_ready.Count < ReadyHigh && !_disposed)
             {
-                var path = TempPath();
                 try
                 {
-                    _ready.Enqueue(new TempFile(path, File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None)));
+                    _ready.Enqueue(CreateTempFile());
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
@@ -345,7 +416,32 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
         }
         finally
         {
-            Volatile.Write(ref _refilling, 0);
+            Interlocked.Decrement(ref _refilling);
+        }
+    }
+
+    /// <summary>Whether an unnamed temp file can be created in .tmp and linked to a name (then removed again).</summary>
+    private bool UnnamedTempFilesWork()
+    {
+        using var probe = NativeFileSystem.TryOpenUnnamed(_temp);
+        if (probe is null)
+        {
+            return false;
+        }
+
+        var name = TempPath();
+        try
+        {
+            return NativeFileSystem.TryLinkUnnamed(probe, name);
+        }
+        catch (IOException)
+        {
+            // No /proc (linkat goes through /proc/self/fd), or a file system that refuses the link.
+            return false;
+        }
+        finally
+        {
+            TryDelete(name);
         }
     }
 
@@ -358,20 +454,18 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
         }
     }
 
-    private string WriteTemp(string blobName, byte[] json)
+    private TempFile WriteTemp(string blobName, byte[] json)
     {
-        var temp = string.Empty;
+        TempFile? temp = null;
         try
         {
-            var (path, handle) = TakeTempFile();
-            temp = path;
-            using var file = handle;
-            RandomAccess.Write(file, json, 0);
-            return temp;
+            temp = TakeTempFile();
+            RandomAccess.Write(temp.Value.Handle, json, 0);
+            return temp.Value;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            TryDelete(temp);
+            temp?.Discard();
             throw new StoreException($"Writing the sidecar of {blobName} to {_root} failed: {e.Message}", e);
         }
     }
@@ -384,26 +478,14 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
     /// </summary>
     private static void SyncFiles(PendingFile[] group)
     {
-        var handles = new SafeFileHandle[group.Length];
-        try
+        foreach (var file in group)
         {
-            for (var i = 0; i < group.Length; i++)
-            {
-                handles[i] = File.OpenHandle(group[i].Temp, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, FileOptions.None);
-                NativeFileSystem.StartWriteback(handles[i]);
-            }
-
-            foreach (var handle in handles)
-            {
-                RandomAccess.FlushToDisk(handle);
-            }
+            NativeFileSystem.StartWriteback(file.Temp.Handle);
         }
-        finally
+
+        foreach (var file in group)
         {
-            foreach (var handle in handles)
-            {
-                handle?.Dispose();
-            }
+            RandomAccess.FlushToDisk(file.Temp.Handle);
         }
     }
 
@@ -508,8 +590,20 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
         }
     }
 
-    private readonly record struct TempFile(string Path, SafeFileHandle Handle);
+    /// <summary>An open temp file: named in <c>.tmp</c>, or unnamed (<see cref="Path"/> null).</summary>
+    private readonly record struct TempFile(string? Path, SafeFileHandle Handle)
+    {
+        /// <summary>Closes it and removes it (an unnamed one is freed by the close).</summary>
+        public void Discard()
+        {
+            Handle.Dispose();
+            if (Path is not null)
+            {
+                TryDelete(Path);
+            }
+        }
+    }
 
-    /// <summary>A file written to <c>.tmp</c> that the next group commit moves to its name.</summary>
-    private sealed record PendingFile(string Account, string Temp, string Target, string Directory, bool Replace);
+    /// <summary>A file written to <c>.tmp</c> that the next group commit gives its name.</summary>
+    private sealed record PendingFile(string Account, TempFile Temp, string Target, string Directory, bool Replace);
 }
