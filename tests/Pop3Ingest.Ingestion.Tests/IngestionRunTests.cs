@@ -54,6 +54,58 @@ public sealed class IngestionRunTests
     }
 
     [Fact]
+    public async Task A_run_lists_the_mailbox_while_the_ledger_and_store_are_prepared_and_uses_them_only_once_ready()
+    {
+        var (mailbox, harness) = await SetUpAsync(3);
+        await using var _ = mailbox;
+        await using var __ = harness;
+        var ready = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var run = harness.RunAsync(harness.Account(mailbox), ready: ready.Task);
+
+        // The session is opened and listed, then the run waits: nothing retrieved, nothing in the ledger.
+        await WaitUntilAsync(() => mailbox.Commands.Any(c => c.StartsWith("UIDL", StringComparison.Ordinal)));
+        await Task.Delay(200);
+        Assert.False(run.IsCompleted);
+        Assert.DoesNotContain(mailbox.Commands, c => c.StartsWith("RETR", StringComparison.Ordinal));
+        Assert.Empty(await harness.RowsAsync());
+
+        ready.SetResult(true);
+        var result = await run;
+        Assert.Equal(RunOutcome.Succeeded, result.Outcome);
+        Assert.Equal(3, result.Stored);
+        Assert.Empty(mailbox.Live);
+    }
+
+    [Fact]
+    public async Task A_run_whose_ledger_or_store_could_not_be_prepared_quits_without_touching_anything()
+    {
+        var (mailbox, harness) = await SetUpAsync(3);
+        await using var _ = mailbox;
+        await using var __ = harness;
+
+        var result = await harness.RunAsync(harness.Account(mailbox), ready: Task.FromResult(false));
+
+        Assert.Equal(RunOutcome.Failed, result.Outcome);
+        Assert.Contains("could not be prepared", result.Error, StringComparison.Ordinal);
+        Assert.Equal("QUIT", mailbox.Commands[^1]);
+        Assert.DoesNotContain(mailbox.Commands, c => c.StartsWith("RETR", StringComparison.Ordinal) || c.StartsWith("DELE", StringComparison.Ordinal));
+        Assert.Equal(3, mailbox.Live.Count);
+        Assert.Empty(await harness.RowsAsync());
+        Assert.Empty(harness.StoredFiles());
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out");
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
     public async Task Sidecar_holds_the_metadata_beside_the_blob()
     {
         var (mailbox, harness) = await SetUpAsync(1);

@@ -68,6 +68,40 @@ public sealed class OnceCommandTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("store")]
+    [InlineData("ledger")]
+    public async Task A_store_or_ledger_that_cannot_be_prepared_exits_1_and_the_mailbox_is_untouched(string broken)
+    {
+        await using var server = await DovecotServer.StartAsync(new DovecotServerOptions { Users = [("prep", "pw")] });
+        for (var i = 1; i <= 5; i++)
+        {
+            server.Deliver("prep", TestMessages.Create(i, 2000));
+        }
+
+        // A file stands where the store's (or the ledger's) folder belongs. The run has connected and listed the
+        // mailbox by the time that is known (once prepares both while the session opens): it must stop there.
+        await File.WriteAllTextAsync(Path.Combine(_folder, "blocker"), "in the way");
+        WorkerConfig.Write(_folder, server.Port, "prep", "pw", root: section =>
+        {
+            if (broken == "store")
+            {
+                section["Storage"] = new System.Text.Json.Nodes.JsonObject { ["Root"] = "blocker/mail" };
+            }
+            else
+            {
+                section["Ledger"] = new System.Text.Json.Nodes.JsonObject { ["ConnectionString"] = "Data Source=blocker/ledger.db" };
+            }
+        });
+
+        var (code, output) = await WorkerProcess.RunAsync(_folder, s_timeout, null, "once");
+        Assert.True(code == 1, output);
+        Assert.Contains("Cannot start: ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Succeeded", output, StringComparison.Ordinal);
+        Assert.Equal(5, server.MessageCount("prep"));
+        Assert.False(Directory.Exists(Path.Combine(_folder, "data", "mail", "prep")));
+    }
+
     [Fact]
     public async Task Environment_variables_override_the_file_and_a_wrong_password_exits_1()
     {

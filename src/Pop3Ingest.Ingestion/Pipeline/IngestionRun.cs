@@ -65,6 +65,12 @@ internal sealed class IngestionRun
     /// <summary>Receives progress (plan size, then each stored message); may be null.</summary>
     public Action<RunProgress>? Progress { get; init; }
 
+    /// <summary>
+    /// Completes with true once the ledger and the store may be used, false if they could not be prepared (whoever
+    /// prepares them reports why). The session is opened and the mailbox listed meanwhile; null: ready now.
+    /// </summary>
+    public Task<bool>? Ready { get; init; }
+
     private DateTimeOffset Now => _time.GetUtcNow();
 
     private void ReportProgress() => Progress?.Invoke(new RunProgress(_account.Name, _stored + _already, _planned, _bytes));
@@ -113,6 +119,11 @@ internal sealed class IngestionRun
         }
         catch (Pop3CommandException e) when (e.Command == "UIDL")
         {
+            if (!await ReadyAsync(client).ConfigureAwait(false))
+            {
+                return;
+            }
+
             if (!_account.AllowNoUidl)
             {
                 Fail(FailureKind.NoUidl,
@@ -123,6 +134,11 @@ internal sealed class IngestionRun
             }
 
             await NoUidlRun.ExecuteAsync(this, client).ConfigureAwait(false);
+            return;
+        }
+
+        if (!await ReadyAsync(client).ConfigureAwait(false))
+        {
             return;
         }
 
@@ -208,6 +224,22 @@ internal sealed class IngestionRun
         {
             Log.Pruned(_logger, _account.Name, pruned);
         }
+    }
+
+    /// <summary>
+    /// Waits until the ledger and the store are prepared (<see cref="Ready"/>); if they could not be, ends the session
+    /// with QUIT before anything was read, stored or deleted.
+    /// </summary>
+    private async Task<bool> ReadyAsync(Pop3Client client)
+    {
+        if (Ready is null || await Ready.WaitAsync(_abort).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        Fail(FailureKind.Cancelled, "The ledger or the store could not be prepared; nothing was fetched.");
+        await QuitQuietlyAsync(client).ConfigureAwait(false);
+        return false;
     }
 
     /// <summary>Downloads and stores; false when the POP3 session is no longer usable.</summary>

@@ -38,9 +38,11 @@ public sealed class IngestionRunner
     /// <summary>
     /// Runs the account. <paramref name="stopping"/> asks the run to stop taking new messages: the current message
     /// is finished or cleanly abandoned, committed work is deleted with QUIT, and I/O is cut off
-    /// <see cref="IngestionOptions"/>-independent grace later (<paramref name="abortGrace"/>).
+    /// <see cref="IngestionOptions"/>-independent grace later (<paramref name="abortGrace"/>). With
+    /// <paramref name="ready"/>, the ledger and the store are still being prepared: the run opens the session and lists
+    /// the mailbox meanwhile, and touches neither before it completes (true: go on; false: QUIT and stop).
     /// </summary>
-    public async Task<RunResult> RunAsync(AccountSettings account, CancellationToken stopping, TimeSpan? abortGrace = null)
+    public async Task<RunResult> RunAsync(AccountSettings account, CancellationToken stopping, TimeSpan? abortGrace = null, Task<bool>? ready = null)
     {
         ArgumentNullException.ThrowIfNull(account);
         using var hard = new CancellationTokenSource();
@@ -50,6 +52,7 @@ public sealed class IngestionRunner
         var run = new IngestionRun(account, _ledger, _store, _notifier, _options, _time, _logger, stopping, hard.Token)
         {
             Progress = ProgressChanged,
+            Ready = ready,
         };
         var result = await run.ExecuteAsync().ConfigureAwait(false);
         if (activity is not null)

@@ -64,23 +64,24 @@ internal static class OnceCommand
             return ExitCodes.InvalidConfiguration;
         }
 
+        IngestionRunner runner;
+        AccountSettingsFactory factory;
         try
         {
-            await context.Services.GetRequiredService<ILedger>().MigrateAsync(stopping).ConfigureAwait(false);
-            await context.Services.GetRequiredService<IMessageStore>().InitializeAsync(stopping).ConfigureAwait(false);
-            if (context.Services.GetService<INotifier>() is { } notifier)
-            {
-                await notifier.InitializeAsync(stopping).ConfigureAwait(false);
-            }
+            // Building the runner builds the ledger and the store (a folder that cannot be made fails here).
+            runner = context.Services.GetRequiredService<IngestionRunner>();
+            factory = context.Services.GetRequiredService<AccountSettingsFactory>();
         }
-        catch (Exception e) when (e is LedgerSchemaException or StoreException or NotifierException or System.Data.Common.DbException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (IsStartFailure(e))
         {
             await Console.Error.WriteLineAsync($"Cannot start: {e.Message}").ConfigureAwait(false);
             return ExitCodes.Failure;
         }
 
-        var runner = context.Services.GetRequiredService<IngestionRunner>();
-        var factory = context.Services.GetRequiredService<AccountSettingsFactory>();
+        // The ledger and the store are prepared while each run connects, logs in and lists its mailbox (a run touches
+        // neither before they are ready), so a short `once` does not pay for them one after the other.
+        var prepared = PrepareAsync(context, stopping);
+        var ready = SucceededAsync(prepared);
         var results = new RunResult[accounts.Count];
         using var progress = Console.IsOutputRedirected ? null : new ConsoleProgress();
         if (progress is not null)
@@ -91,13 +92,49 @@ internal static class OnceCommand
         await Parallel.ForEachAsync(
             Enumerable.Range(0, accounts.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel) },
-            async (i, _) => results[i] = await runner.RunAsync(factory.Create(accounts[i]), stopping, context.Options.ShutdownTimeout).ConfigureAwait(false))
+            async (i, _) => results[i] = await runner.RunAsync(factory.Create(accounts[i]), stopping, context.Options.ShutdownTimeout, ready).ConfigureAwait(false))
             .ConfigureAwait(false);
 
         progress?.Finish();
+        if (await prepared.ConfigureAwait(false) is { } problem)
+        {
+            await Console.Error.WriteLineAsync($"Cannot start: {problem}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+
         await Console.Out.WriteLineAsync(Summary(results)).ConfigureAwait(false);
         return results.Any(r => r.IsFailure) ? ExitCodes.Failure : ExitCodes.Success;
     }
+
+    /// <summary>Migrates the ledger and prepares the store and the queue; the reason they cannot be used, or null.</summary>
+    private static async Task<string?> PrepareAsync(WorkerContext context, CancellationToken stopping)
+    {
+        await Task.Yield(); // the runs start connecting at once
+        try
+        {
+            await context.Services.GetRequiredService<ILedger>().MigrateAsync(stopping).ConfigureAwait(false);
+            await context.Services.GetRequiredService<IMessageStore>().InitializeAsync(stopping).ConfigureAwait(false);
+            if (context.Services.GetService<INotifier>() is { } notifier)
+            {
+                await notifier.InitializeAsync(stopping).ConfigureAwait(false);
+            }
+
+            return null;
+        }
+        catch (Exception e) when (IsStartFailure(e))
+        {
+            return e.Message;
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return "stopped before the ledger and the store were ready.";
+        }
+    }
+
+    private static bool IsStartFailure(Exception e) =>
+        e is LedgerSchemaException or StoreException or NotifierException or System.Data.Common.DbException or IOException or UnauthorizedAccessException;
+
+    private static async Task<bool> SucceededAsync(Task<string?> prepared) => await prepared.ConfigureAwait(false) is null;
 
     internal static string Summary(IEnumerable<RunResult> results)
     {

@@ -69,8 +69,8 @@ internal sealed class IngestionHarness : IAsyncDisposable
         return configure is null ? settings : configure(settings);
     }
 
-    public Task<RunResult> RunAsync(AccountSettings account, CancellationToken stopping = default) =>
-        new IngestionRunner(Ledger, Store, Notifier, Options, Time, Log).RunAsync(account, stopping);
+    public Task<RunResult> RunAsync(AccountSettings account, CancellationToken stopping = default, Task<bool>? ready = null) =>
+        new IngestionRunner(Ledger, Store, Notifier, Options, Time, Log).RunAsync(account, stopping, ready: ready);
 
     /// <summary>Every stored message file (not sidecars, not temp files).</summary>
     public IReadOnlyList<string> StoredFiles() =>
