@@ -37,7 +37,10 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ConcurrentQueue<TempFile> _ready = new();
     private readonly bool _namedOnly;
-    private int _refilling;
+    private readonly Queue<Commitment> _commits = new();
+    private readonly object _signal = new();
+    private readonly List<Thread> _threads = [];
+    private bool _filesWanted;
     private int _creators = 1;
     private volatile bool _unnamed;
     private volatile bool _disposed;
@@ -208,10 +211,18 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
                 }
             }
 
-            // The syncs and the renames block for a while: on a thread of their own, so that the pipeline goes on and
-            // no thread-pool thread is held (blocked pool threads delay every socket completion of the process).
-            await Task.Factory.StartNew(() => Commit(group), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
-                .ConfigureAwait(false);
+            // The syncs and the renames block for a while: on the store's commit thread, so that the pipeline goes on
+            // and no thread-pool thread is held (blocked pool threads delay every socket completion of the process).
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            EnsureThreads();
+            lock (_signal)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                _commits.Enqueue(new Commitment(group, done));
+                Monitor.PulseAll(_signal);
+            }
+
+            await done.Task.ConfigureAwait(false);
         }
         finally
         {
@@ -340,8 +351,21 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
     /// </summary>
     public void Dispose()
     {
-        _disposed = true;
-        SpinWait.SpinUntil(() => Volatile.Read(ref _refilling) == 0);
+        lock (_signal)
+        {
+            _disposed = true;
+            Monitor.PulseAll(_signal);
+        }
+
+        lock (_threads)
+        {
+            foreach (var thread in _threads)
+            {
+                // A commit in the queue finishes first; a creator finishes the file it is creating.
+                thread.Join(TimeSpan.FromSeconds(30));
+            }
+        }
+
         while (_ready.TryDequeue(out var ready))
         {
             ready.Discard();
@@ -377,30 +401,108 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
         return new TempFile(path, File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None));
     }
 
-    /// <summary>Starts creators (up to one per core for unnamed files, one for named files) when few files are ready.</summary>
+    /// <summary>Wakes the creators (up to one per core for unnamed files, one for named files) when few files are ready.</summary>
     private void StartRefill()
     {
-        while (_ready.Count < ReadyLow && !_disposed)
+        if (_ready.Count >= ReadyLow || _disposed)
         {
-            var running = Volatile.Read(ref _refilling);
-            if (running >= _creators)
-            {
-                return;
-            }
+            return;
+        }
 
-            if (Interlocked.CompareExchange(ref _refilling, running + 1, running) == running)
+        EnsureThreads();
+        lock (_signal)
+        {
+            if (!_filesWanted)
             {
-                // File creation blocks in the kernel; like the commit, it gets a thread of its own rather than a pool thread.
-                _ = Task.Factory.StartNew(static store => ((FileSystemMessageStore)store!).Refill(), this, CancellationToken.None,
-                    TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                _filesWanted = true;
+                Monitor.PulseAll(_signal);
             }
         }
     }
 
-    private void Refill()
+    /// <summary>
+    /// Starts the store's own threads once: the commit thread and the creators. File creation and the group commit
+    /// block in the kernel, so they get threads of their own rather than pool threads; kept for the store's lifetime
+    /// rather than started per refill or per commit (a drain of 5,000 messages started 267 threads).
+    /// </summary>
+    private void EnsureThreads()
     {
-        try
+        lock (_threads)
         {
+            if (_threads.Count > 0 || _disposed)
+            {
+                return;
+            }
+
+            _threads.Add(new Thread(RunCommits) { IsBackground = true, Name = "store commit" });
+            for (var i = 0; i < _creators; i++)
+            {
+                _threads.Add(new Thread(RunCreator) { IsBackground = true, Name = "store create" });
+            }
+
+            foreach (var thread in _threads)
+            {
+                thread.Start();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The commit thread. Monitor.Wait, not a SemaphoreSlim or a BlockingCollection: those spin (sched_yield) before
+    /// they block, and an idle store thread spinning takes the core the pipeline and the server need.
+    /// </summary>
+    private void RunCommits()
+    {
+        while (true)
+        {
+            Commitment commitment;
+            lock (_signal)
+            {
+                while (_commits.Count == 0 && !_disposed)
+                {
+                    Monitor.Wait(_signal);
+                }
+
+                if (!_commits.TryDequeue(out commitment!))
+                {
+                    return; // disposed, and every queued commit done
+                }
+            }
+
+            try
+            {
+                Commit(commitment.Group);
+                commitment.Done.SetResult();
+            }
+#pragma warning disable CA1031 // Whatever the commit throws belongs to the run that waits for it.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                commitment.Done.SetException(e);
+            }
+        }
+    }
+
+    private void RunCreator()
+    {
+        while (true)
+        {
+            lock (_signal)
+            {
+                while (!_filesWanted && !_disposed)
+                {
+                    Monitor.Wait(_signal);
+                }
+
+                if (_disposed)
+                {
+                    return;
+                }
+
+                // A shortage reported while this creator fills is seen at the next turn of the loop.
+                _filesWanted = false;
+            }
+
             while (_ready.Count < ReadyHigh && !_disposed)
             {
                 try
@@ -410,13 +512,9 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
                     // A full disk or a missing folder: a put then creates its own file and reports the error.
-                    return;
+                    break;
                 }
             }
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _refilling);
         }
     }
 
@@ -603,6 +701,9 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
             }
         }
     }
+
+    /// <summary>A group for the commit thread, and the task its run awaits.</summary>
+    private sealed record Commitment(PendingFile[] Group, TaskCompletionSource Done);
 
     /// <summary>A file written to <c>.tmp</c> that the next group commit gives its name.</summary>
     private sealed record PendingFile(string Account, TempFile Temp, string Target, string Directory, bool Replace);
