@@ -498,11 +498,10 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
                 {
                     return;
                 }
-
-                // A shortage reported while this creator fills is seen at the next turn of the loop.
-                _filesWanted = false;
             }
 
+            // Every creator woken by the shortage fills, in parallel, until the pool is full.
+            var failed = false;
             while (_ready.Count < ReadyHigh && !_disposed)
             {
                 try
@@ -512,7 +511,17 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
                     // A full disk or a missing folder: a put then creates its own file and reports the error.
+                    failed = true;
                     break;
+                }
+            }
+
+            lock (_signal)
+            {
+                // Full (or failing): sleep until a put finds the pool low again, which it reports on every take.
+                if (failed || _ready.Count >= ReadyLow)
+                {
+                    _filesWanted = false;
                 }
             }
         }
