@@ -95,6 +95,105 @@ public sealed class IngestionRunTests
         Assert.Empty(harness.StoredFiles());
     }
 
+    [Fact]
+    public async Task Every_message_is_stored_only_after_its_pending_row_is_committed_when_the_rows_go_in_two_transactions()
+    {
+        // 200 new messages: the first 64 rows go in one transaction, the rest in a second, both in the background; each
+        // insert takes 300 ms here, so a message stored before its own transaction committed would be seen.
+        var (mailbox, harness) = await SetUpAsync(200);
+        await using var _ = mailbox;
+        await using var __ = harness;
+        var slow = new SlowInsertLedger(harness.Ledger, TimeSpan.FromMilliseconds(300));
+        harness.RunLedger = slow;
+        var checking = new WriteAheadCheckingStore(harness.FileStore, harness.Ledger);
+        harness.Store = checking;
+
+        var result = await harness.RunAsync(harness.Account(mailbox));
+
+        Assert.Equal(RunOutcome.Succeeded, result.Outcome);
+        Assert.Equal(200, result.Stored);
+        Assert.Equal(200, checking.Puts);
+        Assert.Empty(checking.Violations);
+        Assert.Equal(200, harness.StoredFiles().Count);
+        Assert.Equal([64, 136], slow.Inserts);
+    }
+
+    /// <summary>A ledger whose inserts take a while (a loaded database), in front of a real one.</summary>
+    private sealed class SlowInsertLedger(ILedger inner, TimeSpan delay) : ILedger
+    {
+        public List<int> Inserts { get; } = [];
+
+        public async Task InsertAsync(IReadOnlyCollection<LedgerRow> rows, CancellationToken cancellationToken)
+        {
+            await Task.Delay(delay, cancellationToken);
+            await inner.InsertAsync(rows, cancellationToken);
+            lock (Inserts)
+            {
+                Inserts.Add(rows.Count);
+            }
+        }
+
+        public Task MigrateAsync(CancellationToken cancellationToken) => inner.MigrateAsync(cancellationToken);
+
+        public Task PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);
+
+        public Task<IReadOnlyList<LedgerRow>> GetAccountAsync(string account, CancellationToken cancellationToken) => inner.GetAccountAsync(account, cancellationToken);
+
+        public Task MarkStoredAsync(string account, IReadOnlyCollection<StoredMessage> messages, DateTimeOffset at, CancellationToken cancellationToken) =>
+            inner.MarkStoredAsync(account, messages, at, cancellationToken);
+
+        public Task MarkNotifiedAsync(string account, IReadOnlyCollection<string> uidls, DateTimeOffset at, CancellationToken cancellationToken) =>
+            inner.MarkNotifiedAsync(account, uidls, at, cancellationToken);
+
+        public Task MarkDeletedAsync(string account, IReadOnlyCollection<string> uidls, DateTimeOffset at, CancellationToken cancellationToken) =>
+            inner.MarkDeletedAsync(account, uidls, at, cancellationToken);
+
+        public Task ForgetAsync(string account, IReadOnlyCollection<string> uidls, CancellationToken cancellationToken) => inner.ForgetAsync(account, uidls, cancellationToken);
+
+        public Task<LedgerState> RecordFailureAsync(string account, string uidl, string error, int maxAttempts, DateTimeOffset at, CancellationToken cancellationToken) =>
+            inner.RecordFailureAsync(account, uidl, error, maxAttempts, at, cancellationToken);
+
+        public Task<bool> ReleaseAsync(string account, string uidl, DateTimeOffset at, CancellationToken cancellationToken) => inner.ReleaseAsync(account, uidl, at, cancellationToken);
+
+        public Task<int> PruneAsync(DateTimeOffset deletedBefore, CancellationToken cancellationToken) => inner.PruneAsync(deletedBefore, cancellationToken);
+
+        public IAsyncEnumerable<LedgerRow> ReadAllAsync(string? account, LedgerState? state, CancellationToken cancellationToken) => inner.ReadAllAsync(account, state, cancellationToken);
+
+        public Task<IReadOnlyList<LedgerCount>> CountAsync(CancellationToken cancellationToken) => inner.CountAsync(cancellationToken);
+    }
+
+    /// <summary>A store that, at every put, looks in a separate ledger connection for the blob's committed Pending row.</summary>
+    private sealed class WriteAheadCheckingStore(IMessageStore inner, ILedger ledger) : IMessageStore
+    {
+        public int Puts;
+
+        public List<string> Violations { get; } = [];
+
+        public string Kind => inner.Kind;
+
+        public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+        public Task PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);
+
+        public async Task<PutResult> PutAsync(string blobName, Stream content, BlobProperties properties, Func<PutResult, byte[]>? sidecar, CancellationToken cancellationToken)
+        {
+            Puts++;
+            var rows = await ledger.GetAccountAsync(properties.Account, cancellationToken);
+            if (!rows.Any(r => r.BlobName == blobName && r.State == LedgerState.Pending))
+            {
+                Violations.Add(blobName);
+            }
+
+            return await inner.PutAsync(blobName, content, properties, sidecar, cancellationToken);
+        }
+
+        public Task FlushAsync(string account, CancellationToken cancellationToken) => inner.FlushAsync(account, cancellationToken);
+
+        public string LocationOf(string blobName) => inner.LocationOf(blobName);
+
+        public Task<Stream?> OpenReadAsync(string blobName, CancellationToken cancellationToken) => inner.OpenReadAsync(blobName, cancellationToken);
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);

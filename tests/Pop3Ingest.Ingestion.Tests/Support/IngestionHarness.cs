@@ -20,6 +20,7 @@ internal sealed class IngestionHarness : IAsyncDisposable
         Ledger = new SqliteLedger($"Data Source={Path.Combine(root, "ledger.db")}");
         FileStore = new FileSystemMessageStore(StoreRoot);
         Store = FileStore;
+        RunLedger = Ledger;
     }
 
     public string Root { get; }
@@ -29,6 +30,9 @@ internal sealed class IngestionHarness : IAsyncDisposable
     public SqliteLedger Ledger { get; }
 
     public FileSystemMessageStore FileStore { get; }
+
+    /// <summary>The ledger the runner uses; a test may wrap <see cref="Ledger"/> to slow it down or inject faults.</summary>
+    public ILedger RunLedger { get; set; } = null!;
 
     /// <summary>The store the runner uses; a test may wrap <see cref="FileStore"/> to inject faults.</summary>
     public IMessageStore Store { get; set; }
@@ -70,7 +74,7 @@ internal sealed class IngestionHarness : IAsyncDisposable
     }
 
     public Task<RunResult> RunAsync(AccountSettings account, CancellationToken stopping = default, Task<bool>? ready = null) =>
-        new IngestionRunner(Ledger, Store, Notifier, Options, Time, Log).RunAsync(account, stopping, ready: ready);
+        new IngestionRunner(RunLedger, Store, Notifier, Options, Time, Log).RunAsync(account, stopping, ready: ready);
 
     /// <summary>Every stored message file (not sidecars, not temp files).</summary>
     public IReadOnlyList<string> StoredFiles() =>
