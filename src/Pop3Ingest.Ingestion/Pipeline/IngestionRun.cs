@@ -79,12 +79,15 @@ internal sealed class IngestionRun
     {
         var started = Now;
         var watch = Stopwatch.StartNew();
-        Log.RunStarted(_logger, _account.Name);
         var clientOptions = _account.Client with { Trace = new LoggerPop3Trace(_logger, _account.Name) };
         await using var client = new Pop3Client(clientOptions);
         try
         {
-            await client.ConnectAsync(_abort).ConfigureAwait(false);
+            // The connection is opened first and the log line written while the server prepares its greeting: the
+            // first line costs milliseconds of formatting set-up that would otherwise delay every run's first command.
+            var connecting = client.ConnectAsync(_abort);
+            Log.RunStarted(_logger, _account.Name);
+            await connecting.ConfigureAwait(false);
             var credentials = await _account.Credentials(_abort).ConfigureAwait(false);
             await client.AuthenticateAsync(credentials, _account.Auth, _abort).ConfigureAwait(false);
             await IngestAsync(client).ConfigureAwait(false);
