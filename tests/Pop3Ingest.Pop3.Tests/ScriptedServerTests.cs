@@ -254,6 +254,69 @@ public sealed class ScriptedServerTests
     }
 
     [Fact]
+    public async Task A_reader_that_pauses_longer_than_the_timeout_between_reads_is_not_a_server_timeout()
+    {
+        // The server sends the first half, then the second half only once the client has paused past the timeout:
+        // the pause is the reader's (a slow store), and the clock of the message's reads must not count it.
+        var half = "Subject: x\r\n\r\n" + new string('a', 30_000) + "\r\n";
+        var secondSent = new TaskCompletionSource();
+        var resume = new TaskCompletionSource();
+        await using var server = ScriptedPop3Server.Start(async c =>
+        {
+            await Scripts.LoginAsync(c);
+            await c.ExpectAsync("RETR 1");
+            await c.SendAsync("+OK\r\n" + half);
+            await resume.Task;
+            await c.SendAsync(half + ".\r\n");
+            secondSent.SetResult();
+            await c.ExpectAsync("QUIT");
+            await c.SendLineAsync("+OK");
+        });
+        await using var client = await Scripts.ConnectAsync(server, o => o.Timeout = TimeSpan.FromMilliseconds(300));
+        var message = await client.RetrieveAsync(1);
+        var buffer = new byte[4096];
+        var total = await message.ReadAsync(buffer);
+        await Task.Delay(TimeSpan.FromMilliseconds(700));
+        resume.SetResult();
+        int read;
+        while ((read = await message.ReadAsync(buffer)) > 0)
+        {
+            total += read;
+            await Task.Delay(TimeSpan.FromMilliseconds(total < 20_000 ? 0 : 1));
+        }
+
+        await secondSent.Task;
+        Assert.Equal(2 * half.Length, total);
+        await client.QuitAsync();
+    }
+
+    [Fact]
+    public async Task A_message_that_stalls_after_its_first_bytes_times_out_on_the_next_wait()
+    {
+        await using var server = ScriptedPop3Server.Start(async c =>
+        {
+            await Scripts.LoginAsync(c);
+            await c.ExpectAsync("RETR 1");
+            await c.SendAsync("+OK\r\nSubject: x\r\n\r\nbody");
+            await c.WaitForCloseAsync();
+        });
+        await using var client = await Scripts.ConnectAsync(server, o => o.Timeout = TimeSpan.FromMilliseconds(300));
+        var message = await client.RetrieveAsync(1);
+        var buffer = new byte[4096];
+        Assert.True(await message.ReadAsync(buffer) > 0);
+        await Task.Delay(TimeSpan.FromMilliseconds(700));
+        var watch = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<Pop3ConnectionException>(async () =>
+        {
+            while (await message.ReadAsync(buffer) > 0)
+            {
+            }
+        });
+        Assert.True(error.IsTimeout, error.Message);
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
     public async Task Close_mid_retr_is_an_error()
     {
         await using var server = ScriptedPop3Server.Start(async c =>
