@@ -123,4 +123,29 @@ public sealed class SqliteLedgerTests : IDisposable
         await ledger.InsertAsync([Row(hostile)], CancellationToken.None);
         Assert.Equal(hostile, (await ledger.GetAccountAsync("a", CancellationToken.None)).Single().Uidl);
     }
+
+    [Fact]
+    public async Task Every_column_of_every_row_comes_back_from_the_export_read()
+    {
+        var ledger = new SqliteLedger($"Data Source={Database}");
+        await ledger.MigrateAsync(CancellationToken.None);
+        var full = Row("full", LedgerState.Deleted) with
+        {
+            Size = 12345, Sha256 = "ab12", Attempts = 3, LastError = "boom",
+            StoredAt = s_now.AddMinutes(1), NotifiedAt = s_now.AddMinutes(2), DeletedAt = s_now.AddMinutes(3), UpdatedAt = s_now.AddMinutes(4),
+        };
+        var bare = Row("bare") with { Account = "b" };
+        await ledger.InsertAsync([full, bare], CancellationToken.None);
+
+        var all = new List<LedgerRow>();
+        await foreach (var row in ledger.ReadAllAsync(null, null, CancellationToken.None))
+        {
+            all.Add(row);
+        }
+
+        Assert.Equal([full, bare], all);
+        Assert.Equal(
+            [new LedgerCount("a", LedgerState.Deleted, 1), new LedgerCount("b", LedgerState.Pending, 1)],
+            (await ledger.CountAsync(CancellationToken.None)).OrderBy(c => c.Account, StringComparer.Ordinal));
+    }
 }

@@ -188,4 +188,62 @@ public sealed class PostgresLedgerTests(PostgresFixture fixture) : IClassFixture
         Assert.All(after, r => Assert.True((r.Size, r.Sha256) is (1, "first") or (2, "second"), $"{r.Uidl}: {r.Size} {r.Sha256}"));
         Assert.All(after, r => Assert.Equal(LedgerState.Deleted, r.State));
     }
+
+    [Fact]
+    public async Task Every_column_of_every_row_comes_back_from_the_export_read()
+    {
+        var (ledger, _) = await NewLedgerAsync();
+        await using var _1 = ledger;
+        var full = Row("full\u0000\u00ff", LedgerState.Deleted) with
+        {
+            Size = 12345, Sha256 = "ab12", Attempts = 3, LastError = "boom",
+            StoredAt = s_now.AddMinutes(1), NotifiedAt = s_now.AddMinutes(2), DeletedAt = s_now.AddMinutes(3), UpdatedAt = s_now.AddMinutes(4),
+        };
+        var bare = Row("bare") with { Account = "b" };
+        await ledger.InsertAsync([full, bare], CancellationToken.None);
+
+        var all = new List<LedgerRow>();
+        await foreach (var row in ledger.ReadAllAsync(null, null, CancellationToken.None))
+        {
+            all.Add(row);
+        }
+
+        Assert.Equal([full, bare], all);
+        Assert.Equal([full], await ledger.GetAccountAsync("a", CancellationToken.None));
+        var filtered = new List<LedgerRow>();
+        await foreach (var row in ledger.ReadAllAsync("b", LedgerState.Pending, CancellationToken.None))
+        {
+            filtered.Add(row);
+        }
+
+        Assert.Equal([bare], filtered);
+    }
+
+    [Fact]
+    public async Task A_statement_waiting_on_a_row_lock_stops_when_cancelled()
+    {
+        var (ledger, connectionString) = await NewLedgerAsync();
+        await using var _1 = ledger;
+        await ledger.InsertAsync([Row("u1")], CancellationToken.None);
+
+        // Another session holds the row, so the ledger's UPDATE waits until its token is cancelled.
+        await using var holder = new NpgsqlConnection(connectionString);
+        await holder.OpenAsync();
+        await using var transaction = await holder.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM pop3ingest_messages WHERE account = 'a' FOR UPDATE;", holder, transaction))
+        {
+            await lockRow.ExecuteScalarAsync();
+        }
+
+        // Should the token not reach the statement, the lock goes after 10 s and the update succeeds: the test fails, it does not hang.
+        using var giveUp = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var release = Task.Delay(Timeout.Infinite, giveUp.Token).ContinueWith(_ => transaction.RollbackAsync(), TaskScheduler.Default).Unwrap();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ledger.RecordFailureAsync("a", "u1", "boom", 5, s_now, cancel.Token));
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(8), $"cancellation took {started.Elapsed}");
+        await giveUp.CancelAsync();
+        await release;
+        Assert.Equal(0, (await ledger.GetAccountAsync("a", CancellationToken.None)).Single().Attempts);
+    }
 }

@@ -10,7 +10,7 @@ namespace Pop3Ingest.Worker.Cli;
 /// <summary>
 /// For <c>once</c> and <c>run</c>: while the main thread builds the command line, a background thread loads and
 /// initialises what the start path needs next (the JSON configuration reader, the options validator's expression,
-/// the log line's timestamp format, SQLite, Dapper and OpenSSL's SHA-256), on the core the main thread is not using.
+/// the log line's timestamp format, SQLite and OpenSSL's SHA-256), on the core the main thread is not using.
 /// Most of a start is the runtime loading types for the first time; done ahead on the other core, the main thread
 /// finds them ready, and the first POP3 command goes out sooner. Nothing it does is kept or can fail the process:
 /// whatever goes wrong here happens again, and is reported, on the real path.
@@ -51,7 +51,6 @@ internal static class StartupWarmup
         _ = Pop3IngestOptionsValidator.IsValidAccountName("warm-up");
         _ = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ ", CultureInfo.CurrentCulture);
         RuntimeHelpers.RunClassConstructor(typeof(SqliteConnection).TypeHandle);
-        RuntimeHelpers.RunClassConstructor(typeof(Dapper.SqlMapper).TypeHandle);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData("warm-up"u8);
         _ = Convert.ToHexStringLower(hash.GetHashAndReset());

@@ -149,7 +149,7 @@ internal sealed class ReconcileScenario : IScenario
                 ["reconcile, first (cold) repetition", $"{Stats.F(totals[0] / 1000, "0.000")} s", $"< {TargetSeconds} s", Stats.Met(totals[0] / 1000 < TargetSeconds),
                     $"first call in this process (JIT of the query and plan paths; SQLite file in the page cache): read {Stats.F(readMs[0], "0")} ms + plan {Stats.F(planMs[0], "0")} ms"],
                 ["of which SQLite itself (floor)", $"{Stats.F(Stats.Median(rawMs), "0")} ms", "(context)", "-",
-                    "the same `SELECT ... WHERE account = @account` walked with a bare SqliteDataReader (every column read, nothing mapped), median of 5; the rest of the ledger read is Dapper mapping and `LedgerRecord.ToRow`"],
+                    "the same `SELECT ... WHERE account = @account` walked with a bare SqliteDataReader (every column read, nothing mapped), median of 5; the rest of the ledger read is building the rows (`LedgerRecord.Read`)"],
                 ["a SELECT of the plan's columns only (floor)", $"{Stats.F(Stats.Median(narrowMs), "0")} ms", "(context)", "-",
                     $"`SELECT {NarrowColumns}` walked the same way, median of 5: what a narrower reconcile query would cost at least"],
                 ["server share: connect + login + UIDL + LIST", $"{Stats.F(Stats.Median(listingSeconds), "0.000")} s", "(excluded)", "-",

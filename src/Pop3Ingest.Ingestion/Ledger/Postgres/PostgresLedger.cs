@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using Dapper;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Pop3Ingest.Ingestion.Ledger.Postgres;
 
@@ -45,13 +46,14 @@ internal sealed class PostgresLedger : ILedger, IAsyncDisposable, IDisposable
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
 
         // PostgreSQL's DDL is transactional: the lock, the version check and every script commit or roll back together.
-        await connection.ExecuteAsync(new CommandDefinition(
-            "SELECT pg_advisory_xact_lock(@key);", new { key = MigrationLockKey }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        await connection.ExecuteAsync(new CommandDefinition(
+        await connection.ExecuteAsync(
+            "SELECT pg_advisory_xact_lock(@key);", new { key = MigrationLockKey, cancellationToken }, transaction).ConfigureAwait(false);
+        await LedgerSql.ExecuteAsync(
+            connection,
             "CREATE TABLE IF NOT EXISTS pop3ingest_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());",
-            transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        var current = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-            "SELECT coalesce(max(version), 0) FROM pop3ingest_schema;", transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            transaction,
+            cancellationToken).ConfigureAwait(false);
+        var current = await LedgerSql.ScalarAsync(connection, "SELECT coalesce(max(version), 0) FROM pop3ingest_schema;", transaction, cancellationToken).ConfigureAwait(false);
         var latest = Migrations[^1].Version;
         if (current > latest)
         {
@@ -62,9 +64,9 @@ internal sealed class PostgresLedger : ILedger, IAsyncDisposable, IDisposable
 
         foreach (var (version, sql) in Migrations.Where(m => m.Version > current))
         {
-            await connection.ExecuteAsync(new CommandDefinition(sql, transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            await connection.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO pop3ingest_schema (version) VALUES (@version);", new { version }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await LedgerSql.ExecuteAsync(connection, sql, transaction, cancellationToken).ConfigureAwait(false);
+            await connection.ExecuteAsync(
+                "INSERT INTO pop3ingest_schema (version) VALUES (@version);", new { version, cancellationToken }, transaction).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -73,14 +75,14 @@ internal sealed class PostgresLedger : ILedger, IAsyncDisposable, IDisposable
     public async Task PingAsync(CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await connection.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT count(*) FROM {Table} WHERE false;", cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await LedgerSql.ScalarAsync(connection, $"SELECT count(*) FROM {Table} WHERE false;", null, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<LedgerRow>> GetAccountAsync(string account, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var records = await connection.QueryAsync<Record>(new CommandDefinition(
-            $"SELECT {Record.Columns} FROM {Table} WHERE account = @account;", new { account }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var records = await connection.QueryAsync<Record>(
+            $"SELECT {Record.Columns} FROM {Table} WHERE account = @account;", new { account, cancellationToken }).ConfigureAwait(false);
         return records.Select(r => r.ToRow()).ToList();
     }
 
@@ -93,14 +95,30 @@ internal sealed class PostgresLedger : ILedger, IAsyncDisposable, IDisposable
 
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        var sql = $"INSERT INTO {Table} ({Record.Columns}) VALUES (@account, @uidl, @blob_name, @state, @first_seen, @size, @sha256, @attempts, @last_error, @stored_at, @notified_at, @deleted_at, @updated_at) ON CONFLICT (account, uidl) DO NOTHING;";
-
         // One order for every writer, so that two transactions touching the same keys wait for each other instead of deadlocking.
-        foreach (var row in rows.OrderBy(r => r.Account, StringComparer.Ordinal).ThenBy(r => r.Uidl, StringComparer.Ordinal))
-        {
-            await connection.ExecuteAsync(new CommandDefinition(sql, Record.Parameters(row), transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        }
-
+        await ExecuteEachAsync(
+            transaction,
+            $"INSERT INTO {Table} ({Record.Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (account, uidl) DO NOTHING;",
+            [NpgsqlDbType.Text, NpgsqlDbType.Bytea, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint, NpgsqlDbType.Text,
+             NpgsqlDbType.Integer, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint],
+            rows.OrderBy(r => r.Account, StringComparer.Ordinal).ThenBy(r => r.Uidl, StringComparer.Ordinal),
+            static (row, p) =>
+            {
+                Set(p[0], row.Account);
+                Set(p[1], Encode(row.Uidl));
+                Set(p[2], row.BlobName);
+                Set(p[3], row.State.ToString());
+                Set(p[4], row.FirstSeen.ToUnixTimeMilliseconds());
+                Set(p[5], row.Size);
+                Set(p[6], row.Sha256);
+                Set(p[7], row.Attempts);
+                Set(p[8], CleanText(row.LastError));
+                Set(p[9], row.StoredAt?.ToUnixTimeMilliseconds());
+                Set(p[10], row.NotifiedAt?.ToUnixTimeMilliseconds());
+                Set(p[11], row.DeletedAt?.ToUnixTimeMilliseconds());
+                Set(p[12], row.UpdatedAt.ToUnixTimeMilliseconds());
+            },
+            cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -114,58 +132,65 @@ internal sealed class PostgresLedger : ILedger, IAsyncDisposable, IDisposable
         var now = at.ToUnixTimeMilliseconds();
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var message in messages.OrderBy(m => m.Uidl, StringComparer.Ordinal))
-        {
-            await connection.ExecuteAsync(new CommandDefinition(
-                $"UPDATE {Table} SET state = 'Stored', size = @size, sha256 = @sha256, stored_at = @now, updated_at = @now, last_error = NULL " +
-                "WHERE account = @account AND uidl = @uidl AND state = 'Pending';",
-                new { account, uidl = Encode(message.Uidl), size = message.Size, sha256 = message.Sha256, now }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        }
-
+        await ExecuteEachAsync(
+            transaction,
+            $"UPDATE {Table} SET state = 'Stored', size = $4, sha256 = $5, stored_at = $2, updated_at = $2, last_error = NULL " +
+            "WHERE account = $1 AND uidl = $3 AND state = 'Pending';",
+            [NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Bytea, NpgsqlDbType.Bigint, NpgsqlDbType.Text],
+            messages.OrderBy(m => m.Uidl, StringComparer.Ordinal),
+            (message, p) =>
+            {
+                Set(p[0], account);
+                Set(p[1], now);
+                Set(p[2], Encode(message.Uidl));
+                Set(p[3], message.Size);
+                Set(p[4], message.Sha256);
+            },
+            cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public Task MarkNotifiedAsync(string account, IReadOnlyCollection<string> uidls, DateTimeOffset at, CancellationToken cancellationToken) =>
         UpdateManyAsync(
-            $"UPDATE {Table} SET state = 'Notified', notified_at = @now, updated_at = @now WHERE account = @account AND uidl = @uidl AND state = 'Stored';",
+            $"UPDATE {Table} SET state = 'Notified', notified_at = $2, updated_at = $2 WHERE account = $1 AND uidl = $3 AND state = 'Stored';",
             account, uidls, at, cancellationToken);
 
     public Task MarkDeletedAsync(string account, IReadOnlyCollection<string> uidls, DateTimeOffset at, CancellationToken cancellationToken) =>
         UpdateManyAsync(
-            $"UPDATE {Table} SET state = 'Deleted', deleted_at = @now, updated_at = @now WHERE account = @account AND uidl = @uidl AND state NOT IN {Terminal} AND state <> 'Deleted';",
+            $"UPDATE {Table} SET state = 'Deleted', deleted_at = $2, updated_at = $2 WHERE account = $1 AND uidl = $3 AND state NOT IN {Terminal} AND state <> 'Deleted';",
             account, uidls, at, cancellationToken);
 
     public Task ForgetAsync(string account, IReadOnlyCollection<string> uidls, CancellationToken cancellationToken) =>
         UpdateManyAsync(
-            $"DELETE FROM {Table} WHERE account = @account AND uidl = @uidl AND state IN {Terminal};",
+            $"DELETE FROM {Table} WHERE account = $1 AND uidl = $3 AND state IN {Terminal};",
             account, uidls, DateTimeOffset.UtcNow, cancellationToken);
 
     public async Task<LedgerState> RecordFailureAsync(string account, string uidl, string error, int maxAttempts, DateTimeOffset at, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var state = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+        var state = await connection.QuerySingleOrDefaultAsync<string>(
             $"UPDATE {Table} SET attempts = attempts + 1, last_error = @error, updated_at = @now, " +
             "state = CASE WHEN attempts + 1 >= @maxAttempts THEN 'Quarantined' ELSE state END " +
             "WHERE account = @account AND uidl = @uidl AND state = 'Pending' RETURNING state;",
-            new { account, uidl = Encode(uidl), error = CleanText(error), maxAttempts, now = at.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            new { account, uidl = Encode(uidl), error = CleanText(error), maxAttempts, now = at.ToUnixTimeMilliseconds(), cancellationToken }).ConfigureAwait(false);
         return state is null ? LedgerState.Pending : Enum.Parse<LedgerState>(state);
     }
 
     public async Task<bool> ReleaseAsync(string account, string uidl, DateTimeOffset at, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var changed = await connection.ExecuteAsync(new CommandDefinition(
+        var changed = await connection.ExecuteAsync(
             $"UPDATE {Table} SET state = 'Pending', attempts = 0, updated_at = @now WHERE account = @account AND uidl = @uidl AND state = 'Quarantined';",
-            new { account, uidl = Encode(uidl), now = at.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            new { account, uidl = Encode(uidl), now = at.ToUnixTimeMilliseconds(), cancellationToken }).ConfigureAwait(false);
         return changed > 0;
     }
 
     public async Task<int> PruneAsync(DateTimeOffset deletedBefore, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        return await connection.ExecuteAsync(new CommandDefinition(
+        return await connection.ExecuteAsync(
             $"DELETE FROM {Table} WHERE state = 'Deleted' AND deleted_at < @cutoff;",
-            new { cutoff = deletedBefore.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            new { cutoff = deletedBefore.ToUnixTimeMilliseconds(), cancellationToken }).ConfigureAwait(false);
     }
 
     public async IAsyncEnumerable<LedgerRow> ReadAllAsync(string? account, LedgerState? state, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -173,22 +198,22 @@ internal sealed class PostgresLedger : ILedger, IAsyncDisposable, IDisposable
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
 
         // The casts type the parameters when they are NULL, which PostgreSQL cannot infer from "IS NULL".
-        var sql = $"SELECT {Record.Columns} FROM {Table} WHERE (@account::text IS NULL OR account = @account::text) AND (@state::text IS NULL OR state = @state::text) ORDER BY account, first_seen, uidl;";
-        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-            sql, new { account, state = state?.ToString() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        var parser = reader.GetRowParser<Record>();
+        // Read as it streams, by hand (as the SQLite ledger does): an export of a large ledger must not hold it all.
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Record.Columns} FROM {Table} WHERE ($1::text IS NULL OR account = $1::text) AND ($2::text IS NULL OR state = $2::text) ORDER BY account, first_seen, uidl;";
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)account ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)state?.ToString() ?? DBNull.Value });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            yield return parser(reader).ToRow();
+            yield return Record.Read(reader);
         }
     }
 
     public async Task<IReadOnlyList<LedgerCount>> CountAsync(CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var rows = await connection.QueryAsync<(string Account, string State, long Count)>(new CommandDefinition(
-            $"SELECT account, state, count(*) FROM {Table} GROUP BY account, state;", cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return rows.Select(r => new LedgerCount(r.Account, Enum.Parse<LedgerState>(r.State), r.Count)).ToList();
+        return await LedgerSql.CountAsync(connection, $"SELECT account, state, count(*) FROM {Table} GROUP BY account, state;", cancellationToken).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
@@ -210,13 +235,43 @@ internal sealed class PostgresLedger : ILedger, IAsyncDisposable, IDisposable
         var now = at.ToUnixTimeMilliseconds();
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var uidl in uidls.Order(StringComparer.Ordinal))
-        {
-            await connection.ExecuteAsync(new CommandDefinition(sql, new { account, uidl = Encode(uidl), now }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        }
-
+        await ExecuteEachAsync(
+            transaction,
+            sql,
+            [NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Bytea],
+            uidls.Order(StringComparer.Ordinal),
+            (uidl, p) =>
+            {
+                Set(p[0], account);
+                Set(p[1], now);
+                Set(p[2], Encode(uidl));
+            },
+            cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// One statement for many rows in a transaction: prepared once, its positional parameters rebound per row (as
+    /// <see cref="Sqlite.SqliteLedger"/> does), so the server parses and plans it once per batch.
+    /// </summary>
+    private static async Task ExecuteEachAsync<T>(NpgsqlTransaction transaction, string sql, NpgsqlDbType[] types, IEnumerable<T> items,
+        Action<T, NpgsqlParameterCollection> bind, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, transaction.Connection, transaction);
+        foreach (var type in types)
+        {
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = type });
+        }
+
+        await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var item in items)
+        {
+            bind(item, command.Parameters);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static void Set(NpgsqlParameter parameter, object? value) => parameter.Value = value ?? DBNull.Value;
 
     /// <summary>An error message may quote a server's bytes; PostgreSQL text cannot hold NUL, and 2000 characters are plenty.</summary>
     private static string? CleanText(string? text)
@@ -253,7 +308,7 @@ internal sealed class PostgresLedger : ILedger, IAsyncDisposable, IDisposable
     }
 
     /// <summary>The row as PostgreSQL holds it (UIDL as bytea, times as Unix milliseconds); Dapper maps to this.</summary>
-    private sealed class Record
+    internal sealed class Record
     {
         public const string Columns = LedgerRecord.Columns;
 
@@ -300,21 +355,22 @@ internal sealed class PostgresLedger : ILedger, IAsyncDisposable, IDisposable
             UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(Updated_At),
         };
 
-        public static object Parameters(LedgerRow row) => new
+        /// <summary>Reads a row selected with <see cref="Columns"/>, in that order, straight into the domain type.</summary>
+        public static LedgerRow Read(NpgsqlDataReader reader) => new()
         {
-            account = row.Account,
-            uidl = Encode(row.Uidl),
-            blob_name = row.BlobName,
-            state = row.State.ToString(),
-            first_seen = row.FirstSeen.ToUnixTimeMilliseconds(),
-            size = row.Size,
-            sha256 = row.Sha256,
-            attempts = row.Attempts,
-            last_error = CleanText(row.LastError),
-            stored_at = row.StoredAt?.ToUnixTimeMilliseconds(),
-            notified_at = row.NotifiedAt?.ToUnixTimeMilliseconds(),
-            deleted_at = row.DeletedAt?.ToUnixTimeMilliseconds(),
-            updated_at = row.UpdatedAt.ToUnixTimeMilliseconds(),
+            Account = reader.GetString(0),
+            Uidl = Decode(reader.GetFieldValue<byte[]>(1)),
+            BlobName = reader.GetString(2),
+            State = Enum.Parse<LedgerState>(reader.GetString(3)),
+            FirstSeen = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
+            Size = reader.IsDBNull(5) ? null : reader.GetInt64(5),
+            Sha256 = reader.IsDBNull(6) ? null : reader.GetString(6),
+            Attempts = reader.GetInt32(7),
+            LastError = reader.IsDBNull(8) ? null : reader.GetString(8),
+            StoredAt = reader.IsDBNull(9) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)),
+            NotifiedAt = reader.IsDBNull(10) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10)),
+            DeletedAt = reader.IsDBNull(11) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(11)),
+            UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(12)),
         };
     }
 }

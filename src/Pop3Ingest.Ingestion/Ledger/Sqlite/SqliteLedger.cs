@@ -43,8 +43,8 @@ internal sealed class SqliteLedger : ILedger
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await connection.ExecuteAsync(new CommandDefinition("PRAGMA journal_mode=WAL;", cancellationToken: cancellationToken)).ConfigureAwait(false);
-        var current = await connection.ExecuteScalarAsync<long>(new CommandDefinition("PRAGMA user_version;", cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await LedgerSql.ExecuteAsync(connection, "PRAGMA journal_mode=WAL;", null, cancellationToken).ConfigureAwait(false);
+        var current = await LedgerSql.ScalarAsync(connection, "PRAGMA user_version;", null, cancellationToken).ConfigureAwait(false);
         var latest = Migrations[^1].Version;
         if (current > latest)
         {
@@ -56,8 +56,8 @@ internal sealed class SqliteLedger : ILedger
         foreach (var (version, sql) in Migrations.Where(m => m.Version > current))
         {
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await connection.ExecuteAsync(new CommandDefinition(sql, transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            await connection.ExecuteAsync(new CommandDefinition($"PRAGMA user_version = {version};", transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await LedgerSql.ExecuteAsync(connection, sql, transaction, cancellationToken).ConfigureAwait(false);
+            await LedgerSql.ExecuteAsync(connection, $"PRAGMA user_version = {version};", transaction, cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
@@ -65,7 +65,7 @@ internal sealed class SqliteLedger : ILedger
     public async Task PingAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT count(*) FROM messages WHERE 0;", cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await LedgerSql.ScalarAsync(connection, "SELECT count(*) FROM messages WHERE 0;", null, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<LedgerRow>> GetAccountAsync(string account, CancellationToken cancellationToken)
@@ -169,50 +169,51 @@ internal sealed class SqliteLedger : ILedger
     public async Task<LedgerState> RecordFailureAsync(string account, string uidl, string error, int maxAttempts, DateTimeOffset at, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        var state = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+        var state = await connection.QuerySingleOrDefaultAsync<string>(
             "UPDATE messages SET attempts = attempts + 1, last_error = @error, updated_at = @now, " +
             "state = CASE WHEN attempts + 1 >= @maxAttempts THEN 'Quarantined' ELSE state END " +
             "WHERE account = @account AND uidl = @uidl AND state = 'Pending' RETURNING state;",
-            new { account, uidl, error = Truncate(error), maxAttempts, now = at.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            new { account, uidl, error = Truncate(error), maxAttempts, now = at.ToUnixTimeMilliseconds(), cancellationToken }).ConfigureAwait(false);
         return state is null ? LedgerState.Pending : Enum.Parse<LedgerState>(state);
     }
 
     public async Task<bool> ReleaseAsync(string account, string uidl, DateTimeOffset at, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        var changed = await connection.ExecuteAsync(new CommandDefinition(
+        var changed = await connection.ExecuteAsync(
             "UPDATE messages SET state = 'Pending', attempts = 0, updated_at = @now WHERE account = @account AND uidl = @uidl AND state = 'Quarantined';",
-            new { account, uidl, now = at.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            new { account, uidl, now = at.ToUnixTimeMilliseconds(), cancellationToken }).ConfigureAwait(false);
         return changed > 0;
     }
 
     public async Task<int> PruneAsync(DateTimeOffset deletedBefore, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        return await connection.ExecuteAsync(new CommandDefinition(
+        return await connection.ExecuteAsync(
             "DELETE FROM messages WHERE state = 'Deleted' AND deleted_at < @cutoff;",
-            new { cutoff = deletedBefore.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            new { cutoff = deletedBefore.ToUnixTimeMilliseconds(), cancellationToken }).ConfigureAwait(false);
     }
 
     public async IAsyncEnumerable<LedgerRow> ReadAllAsync(string? account, LedgerState? state, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        var sql = $"SELECT {LedgerRecord.Columns} FROM messages WHERE (@account IS NULL OR account = @account) AND (@state IS NULL OR state = @state) ORDER BY account, first_seen, uidl;";
-        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-            sql, new { account, state = state?.ToString() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        var parser = reader.GetRowParser<LedgerRecord>();
+        // Read as it streams, by hand: Dapper's build-time mapping buffers or needs a type per query, and an export
+        // of a large ledger must not hold it all.
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {LedgerRecord.Columns} FROM messages WHERE ($account IS NULL OR account = $account) AND ($state IS NULL OR state = $state) ORDER BY account, first_seen, uidl;";
+        command.Parameters.AddWithValue("$account", (object?)account ?? DBNull.Value);
+        command.Parameters.AddWithValue("$state", (object?)state?.ToString() ?? DBNull.Value);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            yield return parser(reader).ToRow();
+            yield return LedgerRecord.Read(reader, reader.GetString(0));
         }
     }
 
     public async Task<IReadOnlyList<LedgerCount>> CountAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        var rows = await connection.QueryAsync<(string Account, string State, long Count)>(new CommandDefinition(
-            "SELECT account, state, count(*) FROM messages GROUP BY account, state;", cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return rows.Select(r => new LedgerCount(r.Account, Enum.Parse<LedgerState>(r.State), r.Count)).ToList();
+        return await LedgerSql.CountAsync(connection, "SELECT account, state, count(*) FROM messages GROUP BY account, state;", cancellationToken).ConfigureAwait(false);
     }
 
     private async Task UpdateManyAsync(string sql, string account, IReadOnlyCollection<string> uidls, DateTimeOffset at, CancellationToken cancellationToken)
@@ -273,7 +274,7 @@ internal sealed class SqliteLedger : ILedger
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
 
             // Per connection: FULL makes each commit durable in WAL mode; the busy timeout lets a second process wait.
-            await connection.ExecuteAsync(new CommandDefinition($"PRAGMA synchronous=FULL; PRAGMA busy_timeout={_busyTimeoutMs};", cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await LedgerSql.ExecuteAsync(connection, $"PRAGMA synchronous=FULL; PRAGMA busy_timeout={_busyTimeoutMs};", null, cancellationToken).ConfigureAwait(false);
             return connection;
         }
         catch
