@@ -19,6 +19,8 @@ PACKAGES=(
     libmailutils9 libmu-dbm9 mailutils-common libgsasl18 libkyotocabinet16v5 libnsl2 libunistring2 libdb5.3
     liblockfile1 libpam0g libpam-modules libcrypt1
     postgresql     # Support/PostgresServer.cs runs initdb and postgres (/usr/lib/postgresql/<major>/bin) as user postgres
+    clang          # the native (AOT) worker that test.sh builds and tests again: compiler driver and linker
+    zlib1g-dev     #   and the zlib the native runtime links against
 )
 
 # POP3 servers that conflict with each other (Conflicts: pop3-server) or would start daemons: fetched with

@@ -15,6 +15,19 @@ trap 'rm -rf "$results"' EXIT
 set +e
 dotnet test Pop3Ingest.sln -c Release --no-build --nologo --logger trx --results-directory "$results" -- RunConfiguration.TreatNoTestsAsError=false
 status=$?
+
+# The shipped worker is the natively compiled one (deploy/Dockerfile): build it as the image does, and run every test
+# that starts the worker as a process (trait Category=WorkerProcess) again, against it.
+native=$(mktemp -d)
+trap 'rm -rf "$results" "$native"' EXIT
+rid=linux-$([ "$(uname -m)" = aarch64 ] && echo arm64 || echo x64)
+if dotnet publish src/Pop3Ingest.Worker/Pop3Ingest.Worker.csproj -c Release -r "$rid" -p:PublishAot=true -o "$native" -nologo -v quiet; then
+  POP3INGEST_WORKER_BINARY="$native/Pop3Ingest.Worker" dotnet test tests/Pop3Ingest.IntegrationTests -c Release --no-build --nologo \
+    --filter "Category=WorkerProcess" --logger "trx;LogFileName=native-worker.trx" --results-directory "$results" || status=1
+else
+  echo "the native worker did not build" >&2
+  status=1
+fi
 set -e
 
 passed=0; failed=0; skipped=0; files=0

@@ -9,6 +9,7 @@ namespace Pop3Ingest.IntegrationTests;
 /// proxy so that kills land mid-run); after every kill nothing deleted on the server is missing from the store and
 /// nothing is stored twice; a final run leaves every message stored exactly once and the mailbox empty.
 /// </summary>
+[Trait("Category", WorkerProcess.Category)]
 [Collection(SerialCollection.Name)]
 public sealed class CrashTests(ITestOutputHelper output) : IDisposable
 {

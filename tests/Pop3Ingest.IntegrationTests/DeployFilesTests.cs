@@ -84,11 +84,15 @@ public sealed partial class DeployFilesTests
                 $"the Dockerfile copies {copy.Groups["source"].Value}, which does not exist");
         }
 
-        // Self-contained composite ReadyToRun on runtime-deps, started through its app host.
+        // The native (AOT) executable on runtime-deps; the test command and the benchmark build and run the same.
         Assert.Contains("ENTRYPOINT [\"/app/Pop3Ingest.Worker\"]", dockerfile, StringComparison.Ordinal);
-        Assert.Contains("--self-contained true", dockerfile, StringComparison.Ordinal);
-        Assert.Contains("-p:PublishReadyToRunComposite=true", dockerfile, StringComparison.Ordinal);
+        Assert.Contains("-p:PublishAot=true", dockerfile, StringComparison.Ordinal);
+        Assert.Contains("clang zlib1g-dev", dockerfile, StringComparison.Ordinal);
         Assert.Contains("FROM mcr.microsoft.com/dotnet/runtime-deps:10.0", dockerfile, StringComparison.Ordinal);
+        var testCommand = File.ReadAllText(Path.Combine(root, "deploy", "local", "test.sh"));
+        Assert.Contains("-p:PublishAot=true", testCommand, StringComparison.Ordinal);
+        Assert.Contains("POP3INGEST_WORKER_BINARY=", testCommand, StringComparison.Ordinal);
+        Assert.Contains("\"-p:PublishAot=true\"", File.ReadAllText(Path.Combine(root, "tests", "Pop3Ingest.Benchmarks", "Common", "WorkerBinary.cs")), StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "Pop3Ingest.Worker.dll")));
         Assert.Contains("USER app", dockerfile, StringComparison.Ordinal);
     }

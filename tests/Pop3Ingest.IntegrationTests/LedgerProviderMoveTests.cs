@@ -8,6 +8,7 @@ namespace Pop3Ingest.IntegrationTests;
 /// <c>ledger export</c> and <c>ledger import</c> move a ledger from SQLite to PostgreSQL and back with every field
 /// kept: the worker on the new provider downloads nothing again and names nothing differently.
 /// </summary>
+[Trait("Category", WorkerProcess.Category)]
 public sealed class LedgerProviderMoveTests : IDisposable
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(2);

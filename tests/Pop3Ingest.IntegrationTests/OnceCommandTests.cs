@@ -3,6 +3,7 @@ using Pop3Ingest.IntegrationTests.Support;
 namespace Pop3Ingest.IntegrationTests;
 
 /// <summary>`once` end to end: the real worker process, a real Dovecot, SQLite, files.</summary>
+[Trait("Category", WorkerProcess.Category)]
 public sealed class OnceCommandTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("p3i-once-").FullName;

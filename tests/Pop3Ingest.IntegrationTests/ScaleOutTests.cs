@@ -14,6 +14,7 @@ namespace Pop3Ingest.IntegrationTests;
 /// some of the work, no account ran on two instances at once (from the run logs), and the dead instance's accounts
 /// are finished by the others.
 /// </summary>
+[Trait("Category", WorkerProcess.Category)]
 [Collection(SerialCollection.Name)]
 public sealed class ScaleOutTests(ITestOutputHelper output) : IDisposable
 {

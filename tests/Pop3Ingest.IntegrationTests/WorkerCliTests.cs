@@ -7,6 +7,7 @@ using Pop3Ingest.IntegrationTests.Support;
 namespace Pop3Ingest.IntegrationTests;
 
 /// <summary>The command line end to end against Dovecot: check, ledger, and run with live reload and SIGTERM.</summary>
+[Trait("Category", WorkerProcess.Category)]
 public sealed class WorkerCliTests : IDisposable
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(2);
@@ -123,6 +124,18 @@ public sealed class WorkerCliTests : IDisposable
         var configPath = WorkerConfig.Write(_folder, server.Port, "alpha", "pw", a => a["Interval"] = "00:00:02",
             root => root["Http"] = new JsonObject { ["Urls"] = $"http://127.0.0.1:{port}" });
         using var worker = WorkerProcess.Start(_folder, null, "run");
+
+        // The binary under test is the one asked for: the native build when POP3INGEST_WORKER_BINARY names it.
+        var exe = new FileInfo($"/proc/{worker.Id}/exe").LinkTarget;
+        if (WorkerProcess.NativeBinary is { } native)
+        {
+            Assert.Equal(native, exe);
+        }
+        else
+        {
+            Assert.Equal("dotnet", Path.GetFileName(exe));
+        }
+
         Assert.True(await worker.WaitForOutputAsync("[3002] alpha", s_timeout, count: 2), worker.AllOutput);
         Assert.Equal(5, StoreInspector.MessageFiles(Path.Combine(StoreRoot, "alpha")).Count);
 

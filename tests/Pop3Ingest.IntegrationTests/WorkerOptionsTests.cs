@@ -147,4 +147,42 @@ public sealed class WorkerOptionsTests
     [InlineData(20, 60)]
     public void Backoff_grows_from_the_next_trigger_up_to_the_maximum(int failures, int expectedMinutes) =>
         Assert.Equal(TimeSpan.FromMinutes(expectedMinutes), AccountStatusRegistry.Backoff(failures, TimeSpan.FromMinutes(5), TimeSpan.FromHours(1)));
+
+    [Fact]
+    public void Every_option_class_the_unknown_key_check_walks_is_kept_for_the_native_build()
+    {
+        // The check reads option classes' properties by reflection; the native build keeps only what the
+        // validator names in DynamicDependency attributes. A class added to the options and not named there would
+        // make every one of its keys "unknown" in the shipped binary.
+        var method = typeof(Pop3IngestOptionsValidator).GetMethod("UnknownKeys", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!;
+        var kept = method.GetCustomAttributes(typeof(System.Diagnostics.CodeAnalysis.DynamicDependencyAttribute), false)
+            .Cast<System.Diagnostics.CodeAnalysis.DynamicDependencyAttribute>()
+            .Select(a => a.Type!)
+            .ToHashSet();
+        var reachable = new HashSet<Type>();
+        void Walk(Type type)
+        {
+            if (!reachable.Add(type))
+            {
+                return;
+            }
+
+            foreach (var property in type.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
+            {
+                var propertyType = property.PropertyType;
+                if (propertyType.IsGenericType && propertyType.GetGenericTypeDefinition() == typeof(Dictionary<,>))
+                {
+                    Walk(propertyType.GetGenericArguments()[1]);
+                }
+                else if (propertyType.IsClass && propertyType != typeof(string))
+                {
+                    Walk(propertyType);
+                }
+            }
+        }
+
+        Walk(typeof(Pop3IngestOptions));
+        Assert.Empty(reachable.Except(kept).Select(t => t.Name));
+        Assert.True(reachable.Count >= 7, string.Join(", ", reachable.Select(t => t.Name)));
+    }
 }

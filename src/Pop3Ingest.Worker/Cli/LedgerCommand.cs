@@ -13,8 +13,6 @@ namespace Pop3Ingest.Worker.Cli;
 /// <summary><c>ledger seed|list|retry|export|import</c>: operate the ledger.</summary>
 internal static class LedgerCommand
 {
-    private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     public static Command Create(Option<string?> configOption)
     {
         var ledger = new Command("ledger", "Operate the ledger. Exit code 0: done; 1: failed; 2: invalid configuration or usage.");
@@ -104,7 +102,7 @@ internal static class LedgerCommand
             {
                 if (parse.GetValue(format) == "json")
                 {
-                    Console.WriteLine(JsonSerializer.Serialize(row, s_json));
+                    Console.WriteLine(JsonSerializer.Serialize(row, LedgerJsonContext.Default.LedgerRow));
                     continue;
                 }
 

@@ -12,18 +12,16 @@ internal static class LedgerTransfer
     public const string Format = "pop3ingest-ledger";
     public const int Version = 1;
 
-    private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     public static async Task<int> ExportAsync(ILedger ledger, string path, string? account, CancellationToken cancellationToken)
     {
         var temp = path + ".partial";
         var count = 0;
         await using (var writer = new StreamWriter(temp, append: false, new System.Text.UTF8Encoding(false)))
         {
-            await writer.WriteLineAsync(JsonSerializer.Serialize(new Header(Format, Version, DateTimeOffset.UtcNow), s_json)).ConfigureAwait(false);
+            await writer.WriteLineAsync(JsonSerializer.Serialize(new Header(Format, Version, DateTimeOffset.UtcNow), LedgerJsonContext.Default.Header)).ConfigureAwait(false);
             await foreach (var row in ledger.ReadAllAsync(account, null, cancellationToken).ConfigureAwait(false))
             {
-                await writer.WriteLineAsync(JsonSerializer.Serialize(row, s_json)).ConfigureAwait(false);
+                await writer.WriteLineAsync(JsonSerializer.Serialize(row, LedgerJsonContext.Default.LedgerRow)).ConfigureAwait(false);
                 count++;
             }
         }
@@ -39,7 +37,7 @@ internal static class LedgerTransfer
         Header? header;
         try
         {
-            header = first is null ? null : JsonSerializer.Deserialize<Header>(first, s_json);
+            header = first is null ? null : JsonSerializer.Deserialize(first, LedgerJsonContext.Default.Header);
         }
         catch (JsonException)
         {
@@ -65,7 +63,7 @@ internal static class LedgerTransfer
             LedgerRow row;
             try
             {
-                row = JsonSerializer.Deserialize<LedgerRow>(text, s_json) ?? throw new JsonException("empty row");
+                row = JsonSerializer.Deserialize(text, LedgerJsonContext.Default.LedgerRow) ?? throw new JsonException("empty row");
             }
             catch (JsonException e)
             {
@@ -85,7 +83,7 @@ internal static class LedgerTransfer
         return count + batch.Count;
     }
 
-    private sealed record Header(string Format, int Version, DateTimeOffset Exported);
+    internal sealed record Header(string Format, int Version, DateTimeOffset Exported);
 }
 
 /// <summary>A ledger file that cannot be imported.</summary>

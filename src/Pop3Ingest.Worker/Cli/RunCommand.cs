@@ -109,9 +109,11 @@ internal static class RunCommand
         services.AddSingleton(new HostConnectionLimiter(options.Scheduler.MaxConnectionsPerHost));
         services.AddSingleton<LedgerCounts>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerCounts>());
-        services.AddTransient<IngestionJob>();
         services.AddQuartz(quartz =>
         {
+            // Registered before the scheduler starts: an instance of a cluster may fire a job another instance stored
+            // before its own accounts are scheduled, and the stored job type resolves only from this registration.
+            quartz.AddJobType<IngestionJob>(ServiceLifetime.Transient);
             quartz.UseDefaultThreadPool(options.Scheduler.MaxConcurrentAccounts);
             if (options.Scheduler.Clustered)
             {

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Pop3Ingest.Ingestion.Ledger;
@@ -15,8 +14,6 @@ namespace Pop3Ingest.Worker.Diagnostics;
 /// <summary>/healthz, /readyz, /metrics and /status (JSON, or HTML for a browser).</summary>
 internal static class StatusEndpoints
 {
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     public static void Map(WebApplication app)
     {
         app.MapGet("/healthz", async (ISchedulerFactory schedulers, CancellationToken cancellationToken) =>
@@ -29,7 +26,7 @@ internal static class StatusEndpoints
 
         app.MapGet("/readyz", async (HttpContext http, ILedger ledger, IMessageStore store, IServiceProvider services, AccountStatusRegistry status, LiveOptions options, TimeProvider time) =>
         {
-            var checks = new List<object>();
+            var checks = new List<ReadinessCheck>();
             var ready = true;
             async Task Check(string name, Func<CancellationToken, Task> probe)
             {
@@ -38,14 +35,14 @@ internal static class StatusEndpoints
                 try
                 {
                     await probe(timeout.Token).ConfigureAwait(false);
-                    checks.Add(new { name, ok = true });
+                    checks.Add(new ReadinessCheck(name, Ok: true));
                 }
 #pragma warning disable CA1031 // Any failure of a dependency means "not ready"; its message is the answer.
                 catch (Exception e)
 #pragma warning restore CA1031
                 {
                     ready = false;
-                    checks.Add(new { name, ok = false, error = e.Message });
+                    checks.Add(new ReadinessCheck(name, Ok: false, e.Message));
                 }
             }
 
@@ -60,10 +57,10 @@ internal static class StatusEndpoints
             foreach (var account in status.Snapshot().Where(a => a.FailingSince is { } since && time.GetUtcNow() - since > threshold))
             {
                 ready = false;
-                checks.Add(new { name = $"account {account.Account}", ok = false, error = $"failing since {account.FailingSince:o}: {account.LastRun?.Error}" });
+                checks.Add(new ReadinessCheck($"account {account.Account}", Ok: false, $"failing since {account.FailingSince:o}: {account.LastRun?.Error}"));
             }
 
-            return Results.Json(new { status = ready ? "ready" : "not ready", checks }, s_json, statusCode: ready ? 200 : 503);
+            return Results.Json(new ReadinessReport(ready ? "ready" : "not ready", checks), StatusJsonContext.Default.ReadinessReport, statusCode: ready ? 200 : 503);
         });
 
         app.MapGet("/metrics", (IngestionMetrics metrics, AccountStatusRegistry status) =>
@@ -71,37 +68,35 @@ internal static class StatusEndpoints
 
         app.MapGet("/status", (HttpContext http, AccountStatusRegistry status, IngestionMetrics metrics, LedgerCounts counts) =>
         {
-            var rows = status.Snapshot().Select(a => new
-            {
-                account = a.Account,
-                running = a.Running,
-                lastRun = a.LastRun is { } r ? new
-                {
-                    started = r.Started,
-                    outcome = r.Outcome.ToString(),
-                    failure = r.IsFailure ? r.FailureKind.ToString() : null,
-                    error = r.Error,
-                    seconds = Math.Round(r.Elapsed.TotalSeconds, 2),
-                    stored = r.Stored + r.AlreadyStored,
-                    deleted = r.Deleted,
-                } : null,
-                lastSuccess = a.LastSuccess,
-                consecutiveFailures = a.ConsecutiveFailures,
-                retryNotBefore = a.RetryNotBefore,
-                nextRun = a.NextFire,
-                messagesToday = a.MessagesToday,
-                bytesToday = a.BytesToday,
-                backlog = counts.Count(a.Account, LedgerState.Pending, LedgerState.Stored),
-                quarantined = counts.Count(a.Account, LedgerState.Quarantined),
-            }).ToList();
+            var rows = status.Snapshot().Select(a => new AccountStatusView(
+                a.Account,
+                a.Running,
+                a.LastRun is { } r
+                    ? new LastRunView(
+                        r.Started,
+                        r.Outcome.ToString(),
+                        r.IsFailure ? r.FailureKind.ToString() : null,
+                        r.Error,
+                        Math.Round(r.Elapsed.TotalSeconds, 2),
+                        r.Stored + r.AlreadyStored,
+                        r.Deleted)
+                    : null,
+                a.LastSuccess,
+                a.ConsecutiveFailures,
+                a.RetryNotBefore,
+                a.NextFire,
+                a.MessagesToday,
+                a.BytesToday,
+                counts.Count(a.Account, LedgerState.Pending, LedgerState.Stored),
+                counts.Count(a.Account, LedgerState.Quarantined))).ToList();
             var accept = http.Request.Headers.Accept.ToString();
             return accept.Contains("text/html", StringComparison.OrdinalIgnoreCase)
                 ? Results.Content(Html(rows.Select(r => (IReadOnlyList<string>)[
-                    r.account, r.running ? "running" : r.lastRun?.outcome ?? "not run yet", r.lastRun?.started.ToString("u", CultureInfo.InvariantCulture) ?? "",
-                    r.messagesToday.ToString(CultureInfo.InvariantCulture), r.bytesToday.ToString(CultureInfo.InvariantCulture),
-                    r.backlog.ToString(CultureInfo.InvariantCulture), r.quarantined.ToString(CultureInfo.InvariantCulture),
-                    r.consecutiveFailures.ToString(CultureInfo.InvariantCulture), r.lastRun?.error ?? ""])), "text/html; charset=utf-8")
-                : Results.Json(new { accounts = rows }, s_json);
+                    r.Account, r.Running ? "running" : r.LastRun?.Outcome ?? "not run yet", r.LastRun?.Started.ToString("u", CultureInfo.InvariantCulture) ?? "",
+                    r.MessagesToday.ToString(CultureInfo.InvariantCulture), r.BytesToday.ToString(CultureInfo.InvariantCulture),
+                    r.Backlog.ToString(CultureInfo.InvariantCulture), r.Quarantined.ToString(CultureInfo.InvariantCulture),
+                    r.ConsecutiveFailures.ToString(CultureInfo.InvariantCulture), r.LastRun?.Error ?? ""])), "text/html; charset=utf-8")
+                : Results.Json(new StatusReport(rows), StatusJsonContext.Default.StatusReport);
         });
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
@@ -514,7 +515,19 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
         }
     }
 
-    /// <summary>A key nobody reads is almost always a typo; say which.</summary>
+    /// <summary>
+    /// A key nobody reads is almost always a typo; say which. The option types' properties are read by reflection,
+    /// so every option class is named here for the ahead-of-time compiler to keep them (a test checks that each
+    /// class reachable from <see cref="Pop3IngestOptions"/> is).
+    /// </summary>
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(Pop3IngestOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(LedgerOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(StorageOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(NotificationsOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(AccountOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(SchedulerOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(HttpOptions))]
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "Every option class is kept by the DynamicDependency attributes above.")]
     private static void UnknownKeys(IConfigurationSection section, Type type, List<string> errors)
     {
         var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)

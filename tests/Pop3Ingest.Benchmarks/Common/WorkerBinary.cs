@@ -23,9 +23,9 @@ internal static class WorkerBinary
     }
 
     /// <summary>
-    /// Publishes the worker as the container image does (deploy/Dockerfile: self-contained composite ReadyToRun for this
-    /// machine's runtime identifier) into <c>{work}/worker</c> the first time it is called, and returns the apphost path
-    /// (<c>{work}/worker/Pop3Ingest.Worker</c>).
+    /// Publishes the worker as the container image does (deploy/Dockerfile: compiled ahead of time into one native
+    /// executable for this machine's runtime identifier) into <c>{work}/worker</c> the first time it is called, and
+    /// returns the executable's path (<c>{work}/worker/Pop3Ingest.Worker</c>).
     /// </summary>
     public static async Task<string> PublishAsync(string workDirectory, CancellationToken cancellationToken)
     {
@@ -50,8 +50,7 @@ internal static class WorkerBinary
                 : "linux-x64";
             foreach (var argument in new[]
                      {
-                         "publish", project, "-c", "Release", "-o", output, "-r", rid, "--self-contained", "true", "-p:PublishReadyToRun=true",
-                         "-p:PublishReadyToRunComposite=true",
+                         "publish", project, "-c", "Release", "-o", output, "-r", rid, "-p:PublishAot=true",
                          "-nologo", "-v", "quiet",
                      })
             {

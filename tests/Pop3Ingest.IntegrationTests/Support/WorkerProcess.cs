@@ -3,7 +3,7 @@ using System.Diagnostics;
 
 namespace Pop3Ingest.IntegrationTests.Support;
 
-/// <summary>Runs the real worker (Pop3Ingest.Worker.dll, built beside the tests) as a child process.</summary>
+/// <summary>Runs the real worker (Pop3Ingest.Worker.dll, built beside the tests, or the native binary) as a child process.</summary>
 internal sealed class WorkerProcess : IDisposable
 {
     private readonly Process _process;
@@ -25,9 +25,21 @@ internal sealed class WorkerProcess : IDisposable
 
     public string AllOutput => string.Join('\n', Output) + "\n" + string.Join('\n', Errors);
 
+    /// <summary>The trait of the test classes that run the worker as a process (the ones run again against the native binary).</summary>
+    public const string Category = "WorkerProcess";
+
+    /// <summary>
+    /// The shipped, natively compiled worker, when POP3INGEST_WORKER_BINARY names it: the test command runs the
+    /// worker's process-level tests a second time against it. Unset, the tests run the JIT build beside them.
+    /// </summary>
+    public static string? NativeBinary { get; } = Environment.GetEnvironmentVariable("POP3INGEST_WORKER_BINARY") is { Length: > 0 } path
+        ? File.Exists(path) ? Path.GetFullPath(path) : throw new FileNotFoundException($"POP3INGEST_WORKER_BINARY names {path}, which does not exist.")
+        : null;
+
     public static WorkerProcess Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var native = NativeBinary;
+        var info = new ProcessStartInfo(native ?? "dotnet")
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -35,7 +47,11 @@ internal sealed class WorkerProcess : IDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Pop3Ingest.Worker.dll"));
+        if (native is null)
+        {
+            info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Pop3Ingest.Worker.dll"));
+        }
+
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
