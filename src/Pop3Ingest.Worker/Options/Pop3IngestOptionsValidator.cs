@@ -314,7 +314,7 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
 
     private static void ValidateAccount(AccountOptions account, string key, List<string> errors)
     {
-        if (!IsValidAccountName(account.Name))
+        if (!AccountName().IsMatch(account.Name))
         {
             errors.Add($"{key}: account names may hold letters, digits, '-' and '_' only.");
         }
@@ -557,8 +557,6 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
     }
 
     /// <summary>Account names: letters, digits, '-' and '_'.</summary>
-    internal static bool IsValidAccountName(string name) => AccountName().IsMatch(name);
-
     [GeneratedRegex("^[A-Za-z0-9_-]+$")]
     private static partial Regex AccountName();
 
