@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Pop3Ingest.Ingestion.Ledger;
+using Pop3Ingest.Ingestion.Ledger.Sqlite;
 using Pop3Ingest.IntegrationTests.Support;
 
 namespace Pop3Ingest.IntegrationTests;
@@ -90,6 +92,22 @@ public sealed class WorkerCliTests : IDisposable
         Assert.Equal(1, retry);
         Assert.Contains("no quarantined message", retryOutput, StringComparison.Ordinal);
 
+        // A quarantined message released by `ledger retry`: the row is written here, the release is the worker's.
+        var quarantined = new LedgerRow
+        {
+            Account = "seed", Uidl = "stuck-1", BlobName = "seed/2026/12/02/stuck.eml", State = LedgerState.Quarantined,
+            FirstSeen = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow, Attempts = 5, LastError = "boom",
+        };
+        await new SqliteLedger($"Data Source={Path.Combine(_folder, "data", "ledger.db")}").InsertAsync([quarantined], CancellationToken.None);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        (retry, retryOutput) = await WorkerProcess.RunAsync(_folder, s_timeout, null, "ledger", "retry", "--account", "seed", "--uidl", "stuck-1");
+        Assert.True(retry == 0, retryOutput);
+        Assert.Contains("stuck-1 released", retryOutput, StringComparison.Ordinal);
+        var (_, pending) = await WorkerProcess.RunAsync(_folder, s_timeout, null, "ledger", "list", "--account", "seed", "--state", "Pending", "--format", "json");
+        var released = JsonDocument.Parse(pending.Split('\n').Single(l => l.StartsWith('{'))).RootElement;
+        Assert.Equal("stuck-1", released.GetProperty("uidl").GetString());
+        Assert.Equal(0, released.GetProperty("attempts").GetInt32());
+
         var exported = Path.Combine(_folder, "ledger.jsonl");
         var (export, exportOutput) = await WorkerProcess.RunAsync(_folder, s_timeout, null, "ledger", "export", "--file", exported);
         Assert.True(export == 0, exportOutput);
@@ -99,7 +117,7 @@ public sealed class WorkerCliTests : IDisposable
             WorkerConfig.Write(other, server.Port, "seed", "pw");
             var (import, importOutput) = await WorkerProcess.RunAsync(other, s_timeout, null, "ledger", "import", "--file", exported);
             Assert.True(import == 0, importOutput);
-            Assert.Contains("13 rows imported", importOutput, StringComparison.Ordinal);
+            Assert.Contains("14 rows imported", importOutput, StringComparison.Ordinal);
             var (_, original) = await WorkerProcess.RunAsync(_folder, s_timeout, null, "ledger", "list", "--account", "seed", "--format", "tsv");
             var (_, copy) = await WorkerProcess.RunAsync(other, s_timeout, null, "ledger", "list", "--account", "seed", "--format", "tsv");
             Assert.Equal(original, copy);

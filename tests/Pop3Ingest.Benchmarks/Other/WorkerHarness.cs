@@ -7,7 +7,7 @@ namespace Pop3Ingest.Benchmarks.Other;
 /// <summary>The published worker (built once per benchmark process) and the configuration files its runs read.</summary>
 internal static class WorkerHarness
 {
-    /// <summary>The worker as the drain scenario and the container image publish it (ReadyToRun); returns the app host.</summary>
+    /// <summary>The worker as the drain scenario and the container image publish it (Native AOT); returns the executable.</summary>
     public static Task<string> PublishAsync(BenchOptions options, CancellationToken cancellationToken) =>
         Common.WorkerBinary.PublishAsync(options.WorkDirectory, cancellationToken);
 
