@@ -23,7 +23,8 @@ trap 'rm -rf "$results" "$native"' EXIT
 rid=linux-$([ "$(uname -m)" = aarch64 ] && echo arm64 || echo x64)
 if dotnet publish src/Pop3Ingest.Worker/Pop3Ingest.Worker.csproj -c Release -r "$rid" -p:PublishAot=true -o "$native" -nologo -v quiet; then
   POP3INGEST_WORKER_BINARY="$native/Pop3Ingest.Worker" dotnet test tests/Pop3Ingest.IntegrationTests -c Release --no-build --nologo \
-    --filter "Category=WorkerProcess" --logger "trx;LogFileName=native-worker.trx" --results-directory "$results" || status=1
+    --filter "Category=WorkerProcess" --logger "trx;LogFileName=native-worker.trx" --results-directory "$results" \
+    -- RunConfiguration.TreatNoTestsAsError=true || status=1
 else
   echo "the native worker did not build" >&2
   status=1
@@ -34,7 +35,12 @@ passed=0; failed=0; skipped=0; files=0
 for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue
   files=$((files + 1))
-  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1 || true)
+  if [ -z "$counters" ]; then
+    echo "no test counters in $trx" >&2
+    status=1
+    continue
+  fi
   attr() { echo "$counters" | grep -o "$1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
   total=$(attr total); executed=$(attr executed)
   passed=$((passed + $(attr passed)))

@@ -46,10 +46,10 @@ public sealed class WorkerCliTests : IDisposable
         }
 
         WorkerConfig.Write(_folder, server.Port, "tty", "pw");
-        var dll = Path.Combine(AppContext.BaseDirectory, "Pop3Ingest.Worker.dll");
+        var worker = WorkerProcess.NativeBinary ?? $"dotnet {Path.Combine(AppContext.BaseDirectory, "Pop3Ingest.Worker.dll")}";
 
         // script(1) gives the worker a pseudo-terminal, as an operator's shell would.
-        var (code, output) = await ProcessRunner.RunAsync(_folder, "script", "-qfec", $"dotnet {dll} once", "/dev/null");
+        var (code, output) = await ProcessRunner.RunAsync(_folder, "script", "-qfec", $"{worker} once", "/dev/null");
         Assert.True(code == 0, output);
         Assert.Contains("1 accounts: 20/20 messages", output, StringComparison.Ordinal);
         Assert.Equal(20, StoreInspector.MessageFiles(StoreRoot).Count);

@@ -272,11 +272,11 @@ public sealed class ScriptedServerTests
             await c.ExpectAsync("QUIT");
             await c.SendLineAsync("+OK");
         });
-        await using var client = await Scripts.ConnectAsync(server, o => o.Timeout = TimeSpan.FromMilliseconds(300));
+        await using var client = await Scripts.ConnectAsync(server, o => o.Timeout = TimeSpan.FromSeconds(1));
         var message = await client.RetrieveAsync(1);
         var buffer = new byte[4096];
         var total = await message.ReadAsync(buffer);
-        await Task.Delay(TimeSpan.FromMilliseconds(700));
+        await Task.Delay(TimeSpan.FromMilliseconds(2500));
         resume.SetResult();
         int read;
         while ((read = await message.ReadAsync(buffer)) > 0)
@@ -299,11 +299,11 @@ public sealed class ScriptedServerTests
             await c.SendAsync("+OK\r\nSubject: x\r\n\r\nbody");
             await c.WaitForCloseAsync();
         });
-        await using var client = await Scripts.ConnectAsync(server, o => o.Timeout = TimeSpan.FromMilliseconds(300));
+        await using var client = await Scripts.ConnectAsync(server, o => o.Timeout = TimeSpan.FromSeconds(1));
         var message = await client.RetrieveAsync(1);
         var buffer = new byte[4096];
         Assert.True(await message.ReadAsync(buffer) > 0);
-        await Task.Delay(TimeSpan.FromMilliseconds(700));
+        await Task.Delay(TimeSpan.FromMilliseconds(2500));
         var watch = Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<Pop3ConnectionException>(async () =>
         {
@@ -312,7 +312,7 @@ public sealed class ScriptedServerTests
             }
         });
         Assert.True(error.IsTimeout, error.Message);
-        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(5));
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(800), TimeSpan.FromSeconds(10));
     }
 
     [Fact]

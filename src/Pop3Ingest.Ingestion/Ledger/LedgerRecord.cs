@@ -1,6 +1,6 @@
 namespace Pop3Ingest.Ingestion.Ledger;
 
-/// <summary>The ledger's columns as SQL holds them (times as Unix milliseconds), and the one way a row is read back.</summary>
+/// <summary>The ledger's columns as SQL holds them (times as Unix milliseconds), and how the SQLite ledger reads a row back.</summary>
 internal static class LedgerRecord
 {
     public const string Columns =

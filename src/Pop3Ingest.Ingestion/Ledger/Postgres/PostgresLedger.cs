@@ -251,8 +251,10 @@ internal sealed class PostgresLedger : ILedger, IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// One statement for many rows in a transaction: prepared once, its positional parameters rebound per row (as
-    /// <see cref="Sqlite.SqliteLedger"/> does), so the server parses and plans it once per batch.
+    /// One statement for many rows in a transaction, its positional parameters rebound per row. Not prepared on the
+    /// server: a pooler in transaction mode (PgBouncer) may hand the next statement to another server connection,
+    /// where a named prepared statement does not exist; Npgsql's own automatic preparation (<c>Max Auto Prepare</c>)
+    /// stays the operator's choice in the connection string.
     /// </summary>
     private static async Task ExecuteEachAsync<T>(NpgsqlTransaction transaction, string sql, NpgsqlDbType[] types, IEnumerable<T> items,
         Action<T, NpgsqlParameterCollection> bind, CancellationToken cancellationToken)
@@ -263,7 +265,6 @@ internal sealed class PostgresLedger : ILedger, IAsyncDisposable, IDisposable
             command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = type });
         }
 
-        await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
         foreach (var item in items)
         {
             bind(item, command.Parameters);
@@ -307,7 +308,10 @@ internal sealed class PostgresLedger : ILedger, IAsyncDisposable, IDisposable
         return list;
     }
 
-    /// <summary>The row as PostgreSQL holds it (UIDL as bytea, times as Unix milliseconds); Dapper maps to this.</summary>
+    /// <summary>
+    /// The row as PostgreSQL holds it (UIDL as bytea, times as Unix milliseconds): Dapper maps an account's rows to
+    /// this; the export read builds rows straight from the reader (<see cref="Read"/>).
+    /// </summary>
     internal sealed class Record
     {
         public const string Columns = LedgerRecord.Columns;
