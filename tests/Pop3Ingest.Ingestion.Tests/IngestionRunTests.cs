@@ -148,6 +148,9 @@ public sealed class IngestionRunTests
         public Task MarkDeletedAsync(string account, IReadOnlyCollection<string> uidls, DateTimeOffset at, CancellationToken cancellationToken) =>
             inner.MarkDeletedAsync(account, uidls, at, cancellationToken);
 
+        public Task RecordListSizeAsync(string account, IReadOnlyCollection<ListedSize> sizes, DateTimeOffset at, CancellationToken cancellationToken) =>
+            inner.RecordListSizeAsync(account, sizes, at, cancellationToken);
+
         public Task ForgetAsync(string account, IReadOnlyCollection<string> uidls, CancellationToken cancellationToken) => inner.ForgetAsync(account, uidls, cancellationToken);
 
         public Task<LedgerState> RecordFailureAsync(string account, string uidl, string error, int maxAttempts, DateTimeOffset at, CancellationToken cancellationToken) =>

@@ -131,7 +131,7 @@ public sealed class SqliteLedgerTests : IDisposable
         await ledger.MigrateAsync(CancellationToken.None);
         var full = Row("full", LedgerState.Deleted) with
         {
-            Size = 12345, Sha256 = "ab12", Attempts = 3, LastError = "boom",
+            Size = 12345, ListSize = 12000, Generation = 2, Sha256 = "ab12", Attempts = 3, LastError = "boom",
             StoredAt = s_now.AddMinutes(1), NotifiedAt = s_now.AddMinutes(2), DeletedAt = s_now.AddMinutes(3), UpdatedAt = s_now.AddMinutes(4),
         };
         var bare = Row("bare") with { Account = "b" };
@@ -147,5 +147,58 @@ public sealed class SqliteLedgerTests : IDisposable
         Assert.Equal(
             [new LedgerCount("a", LedgerState.Deleted, 1), new LedgerCount("b", LedgerState.Pending, 1)],
             (await ledger.CountAsync(CancellationToken.None)).OrderBy(c => c.Account, StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Processes_creating_a_new_ledger_together_all_succeed()
+    {
+        // Each ledger its own pool of connections, as separate processes have: the version is read and the schema
+        // created inside one write transaction, or the second creator fails on "table messages already exists".
+        for (var trial = 0; trial < 5; trial++)
+        {
+            var path = Path.Combine(_folder, $"race-{trial}.db");
+            var ledgers = Enumerable.Range(0, 6).Select(i => new SqliteLedger($"Data Source={path};Default Timeout={30 + i}")).ToList();
+            using var start = new Barrier(ledgers.Count);
+            var migrations = ledgers.Select(l => Task.Factory.StartNew(() =>
+            {
+                start.SignalAndWait();
+                l.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToList();
+            await Task.WhenAll(migrations);
+        }
+    }
+
+    [Fact]
+    public async Task A_ledger_of_the_first_schema_keeps_every_row_and_gets_generations_and_list_sizes()
+    {
+        await using (var connection = new SqliteConnection($"Data Source={Database}"))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Database)!);
+            await connection.OpenAsync();
+            await connection.ExecuteAsync(SqliteLedger.Migrations[0].Sql);
+            await connection.ExecuteAsync("PRAGMA user_version = 1;");
+            await connection.ExecuteAsync(
+                "INSERT INTO messages (account, uidl, blob_name, state, first_seen, size, sha256, attempts, updated_at) VALUES " +
+                "('a', 'p', 'a/p.eml', 'Pending', 1, 120, NULL, 1, 2), ('a', 's', 'a/s.eml', 'Stored', 1, 110, 'ab', 0, 2);");
+        }
+
+        var ledger = new SqliteLedger($"Data Source={Database}");
+        await ledger.MigrateAsync(CancellationToken.None);
+
+        var rows = (await ledger.GetAccountAsync("a", CancellationToken.None)).ToDictionary(r => r.Uidl);
+        Assert.Equal((0, LedgerState.Pending, (long?)120, (long?)120, 1), (rows["p"].Generation, rows["p"].State, rows["p"].Size, rows["p"].ListSize, rows["p"].Attempts));
+        Assert.Equal((0, LedgerState.Stored, (long?)110, (long?)null, "ab"), (rows["s"].Generation, rows["s"].State, rows["s"].Size, rows["s"].ListSize, rows["s"].Sha256));
+
+        // The key now holds the generation: a second row for a UIDL is a new generation, not a conflict.
+        await ledger.MarkDeletedAsync("a", ["s"], s_now, CancellationToken.None);
+        await ledger.InsertAsync([Row("s") with { Generation = 1, BlobName = "a/s1.eml", ListSize = 130 }], CancellationToken.None);
+        var generations = (await ledger.GetAccountAsync("a", CancellationToken.None)).Where(r => r.Uidl == "s").OrderBy(r => r.Generation).ToList();
+        Assert.Equal([(0, LedgerState.Deleted), (1, LedgerState.Pending)], generations.Select(r => (r.Generation, r.State)));
+
+        // State changes reach the newest generation alone.
+        await ledger.MarkStoredAsync("a", [new StoredMessage("s", 99, "cd")], s_now, CancellationToken.None);
+        await ledger.RecordListSizeAsync("a", [new ListedSize("s", 1, 140)], s_now, CancellationToken.None);
+        generations = (await ledger.GetAccountAsync("a", CancellationToken.None)).Where(r => r.Uidl == "s").OrderBy(r => r.Generation).ToList();
+        Assert.Equal([("ab", (long?)null), ("cd", (long?)140)], generations.Select(r => (r.Sha256, r.ListSize)));
     }
 }

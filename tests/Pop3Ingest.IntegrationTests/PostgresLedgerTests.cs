@@ -190,13 +190,44 @@ public sealed class PostgresLedgerTests(PostgresFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task A_ledger_of_the_first_schema_keeps_every_row_and_gets_generations_and_list_sizes()
+    {
+        var connectionString = await fixture.Server.CreateDatabaseAsync("upgrade");
+        await using (var connection = new NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync();
+            await connection.ExecuteAsync("CREATE TABLE pop3ingest_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());");
+            await connection.ExecuteAsync(PostgresLedger.Migrations[0].Sql);
+            await connection.ExecuteAsync("INSERT INTO pop3ingest_schema (version) VALUES (1);");
+            await connection.ExecuteAsync(
+                "INSERT INTO pop3ingest_messages (account, uidl, blob_name, state, first_seen, size, sha256, attempts, updated_at) VALUES " +
+                "('a', 'p'::bytea, 'a/p.eml', 'Pending', 1, 120, NULL, 1, 2), ('a', 's'::bytea, 'a/s.eml', 'Stored', 1, 110, 'ab', 0, 2);");
+        }
+
+        await using var ledger = new PostgresLedger(connectionString);
+        await ledger.MigrateAsync(CancellationToken.None);
+        var rows = (await ledger.GetAccountAsync("a", CancellationToken.None)).ToDictionary(r => r.Uidl);
+        Assert.Equal((0, LedgerState.Pending, (long?)120, (long?)120), (rows["p"].Generation, rows["p"].State, rows["p"].Size, rows["p"].ListSize));
+        Assert.Equal((0, LedgerState.Stored, (long?)110, (long?)null), (rows["s"].Generation, rows["s"].State, rows["s"].Size, rows["s"].ListSize));
+
+        // A second row for a UIDL is a new generation, not a conflict; state changes reach the newest generation alone.
+        await ledger.MarkDeletedAsync("a", ["s"], s_now, CancellationToken.None);
+        await ledger.InsertAsync([Row("s") with { Generation = 1, BlobName = "a/s1.eml", ListSize = 130 }], CancellationToken.None);
+        await ledger.MarkStoredAsync("a", [new StoredMessage("s", 99, "cd")], s_now, CancellationToken.None);
+        await ledger.RecordListSizeAsync("a", [new ListedSize("s", 1, 140)], s_now, CancellationToken.None);
+        var generations = (await ledger.GetAccountAsync("a", CancellationToken.None)).Where(r => r.Uidl == "s").OrderBy(r => r.Generation).ToList();
+        Assert.Equal([(0, LedgerState.Deleted, "ab", (long?)null), (1, LedgerState.Stored, "cd", (long?)140)],
+            generations.Select(r => (r.Generation, r.State, r.Sha256, r.ListSize)));
+    }
+
+    [Fact]
     public async Task Every_column_of_every_row_comes_back_from_the_export_read()
     {
         var (ledger, _) = await NewLedgerAsync();
         await using var _1 = ledger;
         var full = Row("full\u0000\u00ff", LedgerState.Deleted) with
         {
-            Size = 12345, Sha256 = "ab12", Attempts = 3, LastError = "boom",
+            Size = 12345, ListSize = 12000, Generation = 2, Sha256 = "ab12", Attempts = 3, LastError = "boom",
             StoredAt = s_now.AddMinutes(1), NotifiedAt = s_now.AddMinutes(2), DeletedAt = s_now.AddMinutes(3), UpdatedAt = s_now.AddMinutes(4),
         };
         var bare = Row("bare") with { Account = "b" };

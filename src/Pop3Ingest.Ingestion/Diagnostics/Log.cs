@@ -63,6 +63,21 @@ internal static partial class Log
     [LoggerMessage(3017, LogLevel.Warning, "{Account}: the session was interrupted by shutdown; committed work is kept")]
     public static partial void RunCancelled(ILogger logger, string account);
 
+    [LoggerMessage(3018, LogLevel.Warning,
+        "{Account}: the server still lists {Uidl}, deleted after a committed QUIT, with the same content; it is deleted again, not stored twice")]
+    public static partial void DeletedMessageKept(ILogger logger, string account, string uidl);
+
+    [LoggerMessage(3019, LogLevel.Information,
+        "{Account}: {Uidl} is listed with {Bytes} bytes, another size than when it was stored, and its content is the one stored; nothing is stored again")]
+    public static partial void ListSizeChanged(ILogger logger, string account, string uidl, long bytes);
+
+    [LoggerMessage(3020, LogLevel.Warning,
+        "{Account}: {Uidl} now names another message than the one stored under it (generation {Generation}); it is stored as generation {NewGeneration}")]
+    public static partial void UidlReused(ILogger logger, string account, string uidl, int generation, int newGeneration);
+
+    [LoggerMessage(3021, LogLevel.Warning, "{Account}: {Uidl} could not be checked against the stored message ({Reason}); it stays on the server")]
+    public static partial void CheckFailed(ILogger logger, string account, string uidl, string reason);
+
     [LoggerMessage(4001, LogLevel.Error, "{Account}: the store failed for {Uidl}: {Reason}")]
     public static partial void StoreFailed(ILogger logger, string account, string uidl, string reason);
 

@@ -2,7 +2,8 @@ namespace Pop3Ingest.Ingestion.Ledger;
 
 /// <summary>
 /// The ledger port: the durable record of what happened to each message. Every state change is a conditional
-/// update, so that two writers can never move a row backwards.
+/// update, so that two writers can never move a row backwards. State changes name a UIDL, not a generation: every
+/// generation but a UIDL's newest is Deleted, and no change moves a Deleted row, so each reaches the newest alone.
 /// </summary>
 public interface ILedger
 {
@@ -15,7 +16,7 @@ public interface ILedger
     /// <summary>Every row of an account that is not pruned.</summary>
     Task<IReadOnlyList<LedgerRow>> GetAccountAsync(string account, CancellationToken cancellationToken);
 
-    /// <summary>Inserts rows that do not exist yet (by account and UIDL); existing rows are left alone.</summary>
+    /// <summary>Inserts rows that do not exist yet (by account, UIDL and generation); existing rows are left alone.</summary>
     Task InsertAsync(IReadOnlyCollection<LedgerRow> rows, CancellationToken cancellationToken);
 
     /// <summary>Pending → Stored, with size and hash, for many rows in one transaction (a group commit).</summary>
@@ -23,6 +24,12 @@ public interface ILedger
 
     /// <summary>Stored → Notified.</summary>
     Task MarkNotifiedAsync(string account, IReadOnlyCollection<string> uidls, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records the size LIST now announces for a message whose content was checked and found to be the one stored (a
+    /// server that changed its size accounting), so that it is not checked again while the size stays.
+    /// </summary>
+    Task RecordListSizeAsync(string account, IReadOnlyCollection<ListedSize> sizes, DateTimeOffset at, CancellationToken cancellationToken);
 
     /// <summary>Any state but Seeded/Oversize/Quarantined → Deleted (the server committed, or the UIDL vanished).</summary>
     Task MarkDeletedAsync(string account, IReadOnlyCollection<string> uidls, DateTimeOffset at, CancellationToken cancellationToken);
@@ -51,6 +58,9 @@ public interface ILedger
 
 /// <summary>What the store reported for one message.</summary>
 public sealed record StoredMessage(string Uidl, long Size, string Sha256);
+
+/// <summary>The size LIST announced for one generation of a UIDL.</summary>
+public sealed record ListedSize(string Uidl, int Generation, long ListSize);
 
 /// <summary>How many rows an account has in a state.</summary>
 public sealed record LedgerCount(string Account, LedgerState State, long Count);

@@ -4,7 +4,7 @@ namespace Pop3Ingest.Ingestion.Ledger;
 internal static class LedgerRecord
 {
     public const string Columns =
-        "account, uidl, blob_name, state, first_seen, size, sha256, attempts, last_error, stored_at, notified_at, deleted_at, updated_at";
+        "account, uidl, blob_name, state, first_seen, size, sha256, attempts, last_error, stored_at, notified_at, deleted_at, updated_at, generation, list_size";
 
     /// <summary>Reads a row selected with <see cref="Columns"/>, in that order, straight into the domain type.</summary>
     public static LedgerRow Read(System.Data.Common.DbDataReader reader, string account) => new()
@@ -22,6 +22,8 @@ internal static class LedgerRecord
         NotifiedAt = reader.IsDBNull(10) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10)),
         DeletedAt = reader.IsDBNull(11) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(11)),
         UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(12)),
+        Generation = (int)reader.GetInt64(13),
+        ListSize = reader.IsDBNull(14) ? null : reader.GetInt64(14),
     };
 
     private static LedgerState StateOf(string state) => state switch

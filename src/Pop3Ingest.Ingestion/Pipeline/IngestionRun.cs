@@ -175,6 +175,14 @@ internal sealed class IngestionRun
 
         await _ledger.ForgetAsync(_account.Name, plan.VanishedTerminal, _abort).ConfigureAwait(false);
 
+        // Before any row is written or any DELE planned: UIDLs that may name another message than the one stored.
+        var check = await ReusedUidlCheck.RunAsync(client, plan.Check, _account, _ledger, _notifier is not null, Now, _logger, _abort).ConfigureAwait(false);
+        _deletable.AddRange(check.Deletable);
+        _waiting += check.Waiting;
+        _oversize += check.NewOversize.Count;
+        plan.NewOversize.AddRange(check.NewOversize);
+        plan.Fetch.AddRange(check.NewGenerations);
+
         // Write-ahead: every blob name is in the ledger before its download starts.
         var pending = PendingRows.Write(this, plan);
         _planned = plan.Fetch.Count;
@@ -293,7 +301,7 @@ internal sealed class IngestionRun
         PutResult put;
         try
         {
-            put = await _store.PutAsync(item.BlobName, tap, new BlobProperties(_account.Name, BlobNaming.IdOf(item.Uidl)),
+            put = await _store.PutAsync(item.BlobName, tap, new BlobProperties(_account.Name, BlobNaming.IdOf(item.Uidl, item.Generation)),
                 _options.Sidecar ? result => EventDataWriter.ToJson(EventData(item, tap, result)) : null, _abort).ConfigureAwait(false);
         }
         catch (MessageTooLargeException e)
@@ -360,6 +368,7 @@ internal sealed class IngestionRun
     {
         Account = _account.Name,
         Uidl = item.Uidl,
+        Generation = item.Generation,
         Blob = _store.LocationOf(item.BlobName),
         BlobName = item.BlobName,
         Size = put.Created ? tap.BytesRead : put.ExistingSize ?? tap.BytesRead,
@@ -433,6 +442,7 @@ internal sealed class IngestionRun
                 {
                     Account = _account.Name,
                     Uidl = committed.Uidl,
+                    Generation = committed.Item.Generation,
                     Blob = _store.LocationOf(committed.BlobName),
                     BlobName = committed.BlobName,
                     Size = committed.Size,
@@ -491,6 +501,7 @@ internal sealed class IngestionRun
             {
                 Account = _account.Name,
                 Uidl = item.Row.Uidl,
+                Generation = item.Row.Generation,
                 Blob = _store.LocationOf(item.Row.BlobName),
                 BlobName = item.Row.BlobName,
                 Size = item.Row.Size ?? 0,
@@ -505,7 +516,7 @@ internal sealed class IngestionRun
 
             await _ledger.MarkNotifiedAsync(_account.Name, [item.Row.Uidl], Now, _abort).ConfigureAwait(false);
             _notified++;
-            if (MailboxPlan.MayDelete(_account, item.Row, Now))
+            if (item.MayDelete && MailboxPlan.MayDelete(_account, item.Row, Now))
             {
                 _deletable.Add((item.Number, item.Row.Uidl));
             }
@@ -631,10 +642,12 @@ internal sealed class IngestionRun
                 {
                     Account = run._account.Name,
                     Uidl = item.Uidl,
+                    Generation = item.Generation,
                     BlobName = item.BlobName,
                     State = LedgerState.Pending,
                     FirstSeen = item.FirstSeen,
                     Size = item.Size,
+                    ListSize = item.Size,
                     UpdatedAt = run.Now,
                 };
                 if (head.Count - plan.NewOversize.Count < HeadRows)

@@ -4,11 +4,20 @@ using Pop3Ingest.Pop3;
 
 namespace Pop3Ingest.Ingestion.Pipeline;
 
-/// <summary>A message to download: its number in this session and the ledger row it will move.</summary>
-internal sealed record FetchItem(int Number, string Uidl, long Size, string BlobName, DateTimeOffset FirstSeen, bool IsNew);
+/// <summary>A message to download: its number in this session and the ledger row (UIDL and generation) it will move.</summary>
+internal sealed record FetchItem(int Number, string Uidl, long Size, string BlobName, DateTimeOffset FirstSeen, bool IsNew, int Generation = 0);
 
-/// <summary>A stored message that is on the server now, for notification or deletion.</summary>
-internal sealed record ServerItem(int Number, LedgerRow Row);
+/// <summary>
+/// A stored message that is on the server now, for notification or deletion. <paramref name="MayDelete"/> is false when
+/// the listing gives the UIDL another size than it had: announced now, deleted only after a later run checked its content.
+/// </summary>
+internal sealed record ServerItem(int Number, LedgerRow Row, bool MayDelete = true);
+
+/// <summary>
+/// A listed UIDL whose row says it was stored, but which may be another message under a reused UIDL (its row is Deleted,
+/// or LIST announces another size): downloaded and compared by SHA-256 before anything is deleted.
+/// </summary>
+internal sealed record CheckItem(int Number, long Size, LedgerRow Row);
 
 /// <summary>
 /// What a run will do, worked out from the server's listing and the ledger alone (no I/O), so that it can be
@@ -21,6 +30,9 @@ internal sealed class MailboxPlan
     public List<ServerItem> Notify { get; } = [];
 
     public List<ServerItem> Delete { get; } = [];
+
+    /// <summary>Listed UIDLs to compare by content with what was stored under them, before any DELE.</summary>
+    public List<CheckItem> Check { get; } = [];
 
     public List<LedgerRow> NewOversize { get; } = [];
 
@@ -68,10 +80,14 @@ internal sealed class MailboxPlan
             }
         }
 
+        // A UIDL's newest generation is the one that can be on the server; the older ones are Deleted.
         var rowOf = new Dictionary<string, LedgerRow>(rows.Count, StringComparer.Ordinal);
         foreach (var row in rows)
         {
-            rowOf[row.Uidl] = row;
+            if (!rowOf.TryGetValue(row.Uidl, out var known) || row.Generation > known.Generation)
+            {
+                rowOf[row.Uidl] = row;
+            }
         }
 
         var fetchCount = 0;
@@ -97,6 +113,7 @@ internal sealed class MailboxPlan
                         State = LedgerState.Oversize,
                         FirstSeen = now,
                         Size = size,
+                        ListSize = size,
                         UpdatedAt = now,
                         LastError = $"LIST size {size} exceeds MaxMessageBytes {account.MaxMessageBytes}",
                     });
@@ -110,14 +127,22 @@ internal sealed class MailboxPlan
             switch (row.State)
             {
                 case LedgerState.Pending:
-                    AddFetch(new FetchItem(entry.Number, entry.Uid, size, row.BlobName, row.FirstSeen, IsNew: false));
+                    AddFetch(new FetchItem(entry.Number, entry.Uid, size, row.BlobName, row.FirstSeen, IsNew: false, row.Generation));
                     break;
                 case LedgerState.Stored when hasNotifier:
-                    plan.Notify.Add(new ServerItem(entry.Number, row));
+                    // Announcing what was stored is right whatever the server holds now; deleting waits for a check.
+                    plan.Notify.Add(new ServerItem(entry.Number, row, MayDelete: row.ListSize == size));
+                    break;
+                case LedgerState.Deleted:
+                case LedgerState.Stored or LedgerState.Notified when row.ListSize is { } listed && listed != size:
+                case LedgerState.Stored or LedgerState.Notified when row.ListSize is null && MayDelete(account, row, now):
+                    // RFC 1939 §7 keeps a UIDL only while its message exists: a UIDL listed after its message was deleted,
+                    // or with another size, may name another message, which must never be deleted unread. A row from
+                    // before LIST sizes were kept is checked once, before its first DELE.
+                    plan.Check.Add(new CheckItem(entry.Number, size, row));
                     break;
                 case LedgerState.Stored:
                 case LedgerState.Notified:
-                case LedgerState.Deleted:
                     if (MayDelete(account, row, now))
                     {
                         plan.Delete.Add(new ServerItem(entry.Number, row));

@@ -12,6 +12,12 @@ public sealed record MessageEventData
 
     public required string Uidl { get; init; }
 
+    /// <summary>
+    /// 0, or how many other messages this UIDL named before this one (a UIDL reused after its message was deleted): part
+    /// of the event id and the blob name, not of <c>data</c>.
+    /// </summary>
+    public int Generation { get; init; }
+
     /// <summary>A URL (Azure) or a path relative to the store root (folder store).</summary>
     public required string Blob { get; init; }
 

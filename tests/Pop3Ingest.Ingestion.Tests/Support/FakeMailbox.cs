@@ -40,6 +40,9 @@ internal sealed class FakeMailbox : IAsyncDisposable
 
     public bool QuitError { get; set; }
 
+    /// <summary>QUIT answers +OK but the marked messages stay (a server that loses its deletions).</summary>
+    public bool KeepDeleted { get; set; }
+
     /// <summary>RETR of this UIDL answers -ERR.</summary>
     public Func<string, bool> RetrRefused { get; set; } = _ => false;
 
@@ -222,7 +225,7 @@ internal sealed class FakeMailbox : IAsyncDisposable
                     {
                         foreach (var number in marked)
                         {
-                            session[number - 1].Deleted = true;
+                            session[number - 1].Deleted = !KeepDeleted;
                         }
                     }
 

@@ -45,6 +45,33 @@ public sealed partial class Popa3dInteropTests(ITestOutputHelper output) : Inter
         Assert.Single(ingestion.StoredFiles(server.Name));
     }
 
+    [Fact]
+    public async Task A_headerless_message_delivered_after_another_was_deleted_reuses_its_UIDL_and_is_stored_not_deleted_unread()
+    {
+        await using var server = await Popa3dServer.StartAsync();
+        await using var ingestion = await IngestionHarness.CreateAsync();
+        var first = Encoding.ASCII.GetBytes("From: a@example.org\nSubject: first\n\none\n");
+        var second = Encoding.ASCII.GetBytes("From: a@example.org\nSubject: second\n\nanother body\n");
+        await server.DeliverAsync(first);
+        var firstUidl = (await Pop3Sessions.RecordAsync(server)).Single().Uidl;
+        var one = await ingestion.RunAsync(server, DeletePolicy.AfterStore);
+        Assert.True(one.Outcome == RunOutcome.Succeeded, $"{one.FailureKind}: {one.Error}");
+        Assert.Equal((1, 1), (one.Stored, one.Deleted));
+        await AssertEventuallyAsync(async () => await server.MessageCountAsync() == 0, "popa3d did not delete the first message");
+
+        // popa3d's UIDL hashes headers these messages lack: the second message gets the first one's UIDL.
+        await server.DeliverAsync(second);
+        var listed = (await Pop3Sessions.RecordAsync(server)).Single();
+        Assert.Equal(firstUidl, listed.Uidl);
+
+        var two = await ingestion.RunAsync(server, DeletePolicy.AfterStore);
+        Assert.True(two.Outcome == RunOutcome.Succeeded, $"{two.FailureKind}: {two.Error}");
+        Assert.Equal((1, 1), (two.Stored, two.Deleted));
+        await AssertEventuallyAsync(async () => await server.MessageCountAsync() == 0, "popa3d did not delete the second message");
+        var stored = ingestion.StoredFiles(server.Name).Select(File.ReadAllBytes).Select(Text).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal([Text(Crlf(first)), Text(Crlf(second))], stored);
+    }
+
     [GeneratedRegex("^[0-9a-f]{16}$")]
     private static partial Regex Uidl();
 }

@@ -98,10 +98,11 @@ internal sealed class PostgresLedger : ILedger, IAsyncDisposable, IDisposable
         // One order for every writer, so that two transactions touching the same keys wait for each other instead of deadlocking.
         await ExecuteEachAsync(
             transaction,
-            $"INSERT INTO {Table} ({Record.Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (account, uidl) DO NOTHING;",
+            $"INSERT INTO {Table} ({Record.Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (account, uidl, generation) DO NOTHING;",
             [NpgsqlDbType.Text, NpgsqlDbType.Bytea, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint, NpgsqlDbType.Text,
-             NpgsqlDbType.Integer, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint],
-            rows.OrderBy(r => r.Account, StringComparer.Ordinal).ThenBy(r => r.Uidl, StringComparer.Ordinal),
+             NpgsqlDbType.Integer, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint,
+             NpgsqlDbType.Integer, NpgsqlDbType.Bigint],
+            rows.OrderBy(r => r.Account, StringComparer.Ordinal).ThenBy(r => r.Uidl, StringComparer.Ordinal).ThenBy(r => r.Generation),
             static (row, p) =>
             {
                 Set(p[0], row.Account);
@@ -117,6 +118,8 @@ internal sealed class PostgresLedger : ILedger, IAsyncDisposable, IDisposable
                 Set(p[10], row.NotifiedAt?.ToUnixTimeMilliseconds());
                 Set(p[11], row.DeletedAt?.ToUnixTimeMilliseconds());
                 Set(p[12], row.UpdatedAt.ToUnixTimeMilliseconds());
+                Set(p[13], row.Generation);
+                Set(p[14], row.ListSize);
             },
             cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -164,6 +167,33 @@ internal sealed class PostgresLedger : ILedger, IAsyncDisposable, IDisposable
         UpdateManyAsync(
             $"DELETE FROM {Table} WHERE account = $1 AND uidl = $3 AND state IN {Terminal};",
             account, uidls, DateTimeOffset.UtcNow, cancellationToken);
+
+    public async Task RecordListSizeAsync(string account, IReadOnlyCollection<ListedSize> sizes, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        if (sizes.Count == 0)
+        {
+            return;
+        }
+
+        var now = at.ToUnixTimeMilliseconds();
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteEachAsync(
+            transaction,
+            $"UPDATE {Table} SET list_size = $5, updated_at = $2 WHERE account = $1 AND uidl = $3 AND generation = $4;",
+            [NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Bytea, NpgsqlDbType.Integer, NpgsqlDbType.Bigint],
+            sizes.OrderBy(m => m.Uidl, StringComparer.Ordinal),
+            (size, p) =>
+            {
+                Set(p[0], account);
+                Set(p[1], now);
+                Set(p[2], Encode(size.Uidl));
+                Set(p[3], size.Generation);
+                Set(p[4], size.ListSize);
+            },
+            cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     public async Task<LedgerState> RecordFailureAsync(string account, string uidl, string error, int maxAttempts, DateTimeOffset at, CancellationToken cancellationToken)
     {
@@ -342,6 +372,10 @@ internal sealed class PostgresLedger : ILedger, IAsyncDisposable, IDisposable
 
         public long Updated_At { get; set; }
 
+        public int Generation { get; set; }
+
+        public long? List_Size { get; set; }
+
         public LedgerRow ToRow() => new()
         {
             Account = Account,
@@ -357,6 +391,8 @@ internal sealed class PostgresLedger : ILedger, IAsyncDisposable, IDisposable
             NotifiedAt = Notified_At is { } n ? DateTimeOffset.FromUnixTimeMilliseconds(n) : null,
             DeletedAt = Deleted_At is { } d ? DateTimeOffset.FromUnixTimeMilliseconds(d) : null,
             UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(Updated_At),
+            Generation = Generation,
+            ListSize = List_Size,
         };
 
         /// <summary>Reads a row selected with <see cref="Columns"/>, in that order, straight into the domain type.</summary>
@@ -375,6 +411,8 @@ internal sealed class PostgresLedger : ILedger, IAsyncDisposable, IDisposable
             NotifiedAt = reader.IsDBNull(10) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10)),
             DeletedAt = reader.IsDBNull(11) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(11)),
             UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(12)),
+            Generation = reader.GetInt32(13),
+            ListSize = reader.IsDBNull(14) ? null : reader.GetInt64(14),
         };
     }
 }

@@ -44,7 +44,12 @@ internal sealed class SqliteLedger : ILedger
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await LedgerSql.ExecuteAsync(connection, "PRAGMA journal_mode=WAL;", null, cancellationToken).ConfigureAwait(false);
-        var current = await LedgerSql.ScalarAsync(connection, "PRAGMA user_version;", null, cancellationToken).ConfigureAwait(false);
+
+        // One write transaction, taken before the version is read: two processes creating a new ledger together would
+        // otherwise both read version 0 and the second would fail on "table already exists". Microsoft.Data.Sqlite
+        // begins a Serializable transaction that is not deferred with BEGIN IMMEDIATE, which takes the write lock now.
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken).ConfigureAwait(false);
+        var current = await LedgerSql.ScalarAsync(connection, "PRAGMA user_version;", transaction, cancellationToken).ConfigureAwait(false);
         var latest = Migrations[^1].Version;
         if (current > latest)
         {
@@ -55,11 +60,11 @@ internal sealed class SqliteLedger : ILedger
 
         foreach (var (version, sql) in Migrations.Where(m => m.Version > current))
         {
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await LedgerSql.ExecuteAsync(connection, sql, transaction, cancellationToken).ConfigureAwait(false);
             await LedgerSql.ExecuteAsync(connection, $"PRAGMA user_version = {version};", transaction, cancellationToken).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task PingAsync(CancellationToken cancellationToken)
@@ -100,8 +105,8 @@ internal sealed class SqliteLedger : ILedger
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await ExecuteEachAsync(
             transaction,
-            $"INSERT INTO messages ({LedgerRecord.Columns}) VALUES (@account, @uidl, @blob_name, @state, @first_seen, @size, @sha256, @attempts, @last_error, @stored_at, @notified_at, @deleted_at, @updated_at) ON CONFLICT (account, uidl) DO NOTHING;",
-            ["@account", "@uidl", "@blob_name", "@state", "@first_seen", "@size", "@sha256", "@attempts", "@last_error", "@stored_at", "@notified_at", "@deleted_at", "@updated_at"],
+            $"INSERT INTO messages ({LedgerRecord.Columns}) VALUES (@account, @uidl, @blob_name, @state, @first_seen, @size, @sha256, @attempts, @last_error, @stored_at, @notified_at, @deleted_at, @updated_at, @generation, @list_size) ON CONFLICT (account, uidl, generation) DO NOTHING;",
+            ["@account", "@uidl", "@blob_name", "@state", "@first_seen", "@size", "@sha256", "@attempts", "@last_error", "@stored_at", "@notified_at", "@deleted_at", "@updated_at", "@generation", "@list_size"],
             rows,
             static (row, p) =>
             {
@@ -118,6 +123,8 @@ internal sealed class SqliteLedger : ILedger
                 Set(p[10], row.NotifiedAt?.ToUnixTimeMilliseconds());
                 Set(p[11], row.DeletedAt?.ToUnixTimeMilliseconds());
                 Set(p[12], row.UpdatedAt.ToUnixTimeMilliseconds());
+                Set(p[13], (long)row.Generation);
+                Set(p[14], row.ListSize);
             },
             cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -165,6 +172,33 @@ internal sealed class SqliteLedger : ILedger
         UpdateManyAsync(
             $"DELETE FROM messages WHERE account = @account AND uidl = @uidl AND state IN {Terminal};",
             account, uidls, DateTimeOffset.UtcNow, cancellationToken);
+
+    public async Task RecordListSizeAsync(string account, IReadOnlyCollection<ListedSize> sizes, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        if (sizes.Count == 0)
+        {
+            return;
+        }
+
+        var now = at.ToUnixTimeMilliseconds();
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteEachAsync(
+            transaction,
+            "UPDATE messages SET list_size = @list_size, updated_at = @now WHERE account = @account AND uidl = @uidl AND generation = @generation;",
+            ["@account", "@now", "@uidl", "@generation", "@list_size"],
+            sizes,
+            (size, p) =>
+            {
+                Set(p[0], account);
+                Set(p[1], now);
+                Set(p[2], size.Uidl);
+                Set(p[3], (long)size.Generation);
+                Set(p[4], size.ListSize);
+            },
+            cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     public async Task<LedgerState> RecordFailureAsync(string account, string uidl, string error, int maxAttempts, DateTimeOffset at, CancellationToken cancellationToken)
     {

@@ -74,7 +74,7 @@ internal sealed class AzureQueueNotifier : INotifier
         ArgumentNullException.ThrowIfNull(data);
         return GuardAsync(async () =>
         {
-            var eventId = BlobNaming.EventIdOf(data.Account, data.Uidl);
+            var eventId = BlobNaming.EventIdOf(data.Account, data.Uidl, data.Generation);
             var (text, truncated) = CloudEventWriter.ToQueueMessageText(data, _encoding);
             if (truncated)
             {

@@ -48,7 +48,7 @@ public static class CloudEventWriter
         if (bytes > maxBytes)
         {
             throw new NotifierException(
-                $"The event {BlobNaming.EventIdOf(data.Account, data.Uidl)} takes {bytes} bytes even with every list and text cut; a queue message holds {maxBytes}.");
+                $"The event {BlobNaming.EventIdOf(data.Account, data.Uidl, data.Generation)} takes {bytes} bytes even with every list and text cut; a queue message holds {maxBytes}.");
         }
 
         return (text, cut);
@@ -76,7 +76,7 @@ public static class CloudEventWriter
             writer.WriteString("specversion", SpecVersion);
             writer.WriteString("type", EventType);
             writer.WriteString("source", SourceOf(data.Account));
-            writer.WriteString("id", BlobNaming.EventIdOf(data.Account, data.Uidl));
+            writer.WriteString("id", BlobNaming.EventIdOf(data.Account, data.Uidl, data.Generation));
             writer.WriteString("time", data.Stored.UtcDateTime);
             writer.WriteString("datacontenttype", "application/json");
             writer.WriteString("subject", data.BlobName);
