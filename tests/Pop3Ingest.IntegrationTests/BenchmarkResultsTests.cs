@@ -63,4 +63,20 @@ public sealed class BenchmarkResultsTests
             """.ReplaceLineEndings("\n"),
             merged);
     }
+
+    [Fact]
+    public void The_root_readme_holds_the_block_the_benchmark_rewrites()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Pop3Ingest.sln")))
+        {
+            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("No Pop3Ingest.sln above the test binaries.");
+        }
+
+        var table = ResultsMarkdown.ReadBlock(File.ReadAllText(Path.Combine(root, "README.md")), ResultsFiles.SummaryKey);
+
+        Assert.NotNull(table);
+        Assert.StartsWith("| " + string.Join(" | ", ResultsMarkdown.SummaryHeader) + " |", table.Trim(), StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(root, "tests", "Pop3Ingest.Benchmarks", "results.md")));
+    }
 }
