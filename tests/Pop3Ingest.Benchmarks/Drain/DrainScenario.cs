@@ -5,7 +5,7 @@ using Pop3Ingest.IntegrationTests.Support;
 namespace Pop3Ingest.Benchmarks.Drain;
 
 /// <summary>
-/// Issue 8's side-by-side drain: one seeded Dovecot mailbox drained over plain POP3 on loopback by Pop3Ingest
+/// The side-by-side drain: one seeded Dovecot mailbox drained over plain POP3 on loopback by Pop3Ingest
 /// (default and sidecar-off, disk and tmpfs), mpop (disk and tmpfs), getmail6, fetchmail and a raw pipelined reader.
 /// Every client runs in keep mode into a fresh folder; runs are interleaved round-robin after one warm-up round.
 /// </summary>
@@ -197,7 +197,6 @@ internal sealed class DrainScenario : IScenario
         report.Table(
             ["client", "target", "median wall s", "msgs/s", "MB/s", "peak RSS MiB", "CPU s (user+sys)", "user / sys s", "× mpop (same target)", "wall s per run", "ok"],
             rows);
-        report.Line();
 
         void Goal(string label, bool sidecar, DrainTarget target, double limit)
         {
@@ -212,6 +211,10 @@ internal sealed class DrainScenario : IScenario
             var verdict = double.IsNaN(ratio) ? "no result" : ratio <= limit ? "met" : "missed";
             var name = target.ToString().ToLowerInvariant();
             report.Line(FormattableString.Invariant($"- Pop3Ingest {label} {name} = {Stats.Cell(ratio, "0.00")}× mpop {name} (target ≤ {limit:0.##}×): {verdict}"));
+            report.Summary(
+                FormattableString.Invariant($"drain of {corpus.Count:N0} messages ({corpus.MessageBytes / 1e6:0.0} MB), {label} onto {name}, wall time against mpop's"),
+                FormattableString.Invariant($"{Stats.Cell(ratio, "0.00")}× ({Stats.Cell(Median(client, r => r.Wall.TotalSeconds), "0.00")} s)"),
+                FormattableString.Invariant($"≤ {limit:0.##}×: {(verdict == "missed" ? "**missed**" : verdict)}"));
         }
 
         Goal("sidecar-off", sidecar: false, DrainTarget.Tmpfs, 1.0);

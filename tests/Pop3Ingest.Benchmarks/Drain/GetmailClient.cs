@@ -5,8 +5,9 @@ namespace Pop3Ingest.Benchmarks.Drain;
 /// <summary>
 /// getmail6: SimplePOP3Retriever into a Maildir destination, <c>delete = false</c>, <c>read_all = true</c>. getmail
 /// refuses to deliver as root, so it runs as the mail user through setpriv (which execs it: GNU time measures getmail).
-/// getmail forks a child per delivered message and sometimes misses the child's exit (getmail6 issues 52 and 226), then
-/// gives up after its socket timeout ("waiting child pid N timed out"); <c>timeout = 30</c> bounds such a failed run.
+/// getmail forks a child per delivered message and sometimes misses the child's exit (a known getmail6 bug, reported
+/// upstream: https://github.com/getmail6/getmail6/issues/52 and /226), then gives up after its socket timeout ("waiting child
+/// pid N timed out"); <c>timeout = 30</c> bounds such a failed run.
 /// </summary>
 internal sealed class GetmailClient(DrainTarget target) : DrainClient(target)
 {

@@ -106,6 +106,10 @@ internal sealed class AzuriteScenario : IScenario
                 ["bottleneck", (putSeconds + queueSeconds) > pop3 ? $"Azurite: blob + queue sides {Stats.F((putSeconds + queueSeconds) / pop3, "0")}x the POP3 side" : "the POP3 side", "-", "-",
                     $"in-process sides: POP3 {Stats.F(pop3)} s vs blob {Stats.F(putSeconds)} s + queue {Stats.F(queueSeconds)} s; during `once` Azurite (Node, one event loop per service) burned {Stats.F(Stats.Median(runs.Select(r => r.AzuriteCpu).ToList()))} CPU-s of {Stats.F(wall)} s wall against the worker's {Stats.F(Stats.Median(runs.Select(r => r.Worker.CpuSeconds).ToList()))}"],
             ]);
+        report.Summary(
+            $"{Stats.N(corpus.Count)} messages ({Stats.F(totalBytes / 1e6, "0")} MB), `once` into Azurite Blob + queue",
+            $"{Stats.F(wall)} s ({Stats.F(corpus.Count / wall, "0")} msgs/s), worker CPU {Stats.F(Stats.Median(runs.Select(r => r.Worker.CpuSeconds).ToList()))} s; POP3 side alone {Stats.F(pop3)} s",
+            (putSeconds + queueSeconds) > pop3 ? "none (context): Azurite is the bottleneck" : "none (context)");
     }
 
     private static void CheckSummary(ProcessMeasurement measured, int count)

@@ -78,6 +78,10 @@ internal sealed class LargeMessageScenario : IScenario
                     "GNU time %M of the worker process"],
                 ["stored bytes", "SHA-256 identical in every run", "identical", "met", "SHA-256 of the stored .eml against the generated source"],
             ]);
+        report.Summary(
+            $"one {Stats.F(message.Length / 1e6, "0")} MB message, `once` into the folder store",
+            $"{Stats.F(medianWall)} s ({Stats.F(message.Length / medianWall / 1e6, "0")} MB/s), peak RSS {Stats.F(maxRss, "0")} MiB",
+            $"RSS < {TargetRssMiB} MiB: {Stats.Met(maxRss < TargetRssMiB)}");
     }
 
     /// <summary>Headers, a short text part and one base64 attachment, CRLF throughout, of about <paramref name="size"/> bytes.</summary>

@@ -157,6 +157,10 @@ internal sealed class ReconcileScenario : IScenario
                 ["`once`, no new mail, end to end (median)", $"{Stats.F(Stats.Median(once.Select(o => o.WallSeconds).ToList()))} s", "(context)", "-",
                     $"worker process, {options.Runs} run(s): {Stats.List(once.Select(o => o.WallSeconds))} s wall; CPU {Stats.List(once.Select(o => o.CpuSeconds))} s; peak RSS {Stats.List(once.Select(o => o.PeakRssMiB), "0")} MiB"],
             ]);
+        report.Summary(
+            $"reconcile a kept mailbox of {Stats.N(count)} messages, nothing new (listing received to plan ready)",
+            $"{Stats.F(median, "0.00")} s median; `once` end to end {Stats.F(Stats.Median(once.Select(o => o.WallSeconds).ToList()))} s",
+            $"< {TargetSeconds} s: {Stats.Met(median < TargetSeconds)}");
     }
 
     private const string NarrowColumns = "uidl, state, blob_name, first_seen, stored_at";
