@@ -84,10 +84,13 @@ public sealed class IngestionRunTests
         await using var _ = mailbox;
         await using var __ = harness;
 
-        var result = await harness.RunAsync(harness.Account(mailbox), ready: Task.FromResult(false));
+        var result = await harness.RunAsync(harness.Account(mailbox),
+            ready: Task.FromException(new Microsoft.Data.Sqlite.SqliteException("SQLite Error 14: 'unable to open database file'.", 14)));
 
-        Assert.Equal(RunOutcome.Failed, result.Outcome);
+        // The cause is the run's error, classified as the ledger's: not "Cancelled", with the reason only elsewhere.
+        Assert.Equal((RunOutcome.Failed, FailureKind.Ledger), (result.Outcome, result.FailureKind));
         Assert.Contains("could not be prepared", result.Error, StringComparison.Ordinal);
+        Assert.Contains("unable to open database file", result.Error, StringComparison.Ordinal);
         Assert.Equal("QUIT", mailbox.Commands[^1]);
         Assert.DoesNotContain(mailbox.Commands, c => c.StartsWith("RETR", StringComparison.Ordinal) || c.StartsWith("DELE", StringComparison.Ordinal));
         Assert.Equal(3, mailbox.Live.Count);

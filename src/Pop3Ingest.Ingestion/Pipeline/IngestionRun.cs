@@ -66,10 +66,10 @@ internal sealed class IngestionRun
     public Action<RunProgress>? Progress { get; init; }
 
     /// <summary>
-    /// Completes with true once the ledger and the store may be used, false if they could not be prepared (whoever
-    /// prepares them reports why). The session is opened and the mailbox listed meanwhile; null: ready now.
+    /// Completes once the ledger and the store may be used, or faults with the reason they could not be prepared. The
+    /// session is opened and the mailbox listed meanwhile; null: ready now.
     /// </summary>
-    public Task<bool>? Ready { get; init; }
+    public Task? Ready { get; init; }
 
     private DateTimeOffset Now => _time.GetUtcNow();
 
@@ -222,18 +222,26 @@ internal sealed class IngestionRun
 
     /// <summary>
     /// Waits until the ledger and the store are prepared (<see cref="Ready"/>); if they could not be, ends the session
-    /// with QUIT before anything was read, stored or deleted.
+    /// with QUIT before anything was read, stored or deleted, and fails the run with the reason (a ledger or store failure).
     /// </summary>
     private async Task<bool> ReadyAsync(Pop3Client client)
     {
-        if (Ready is null || await Ready.WaitAsync(_abort).ConfigureAwait(false))
+        if (Ready is null)
         {
             return true;
         }
 
-        Fail(FailureKind.Cancelled, "The ledger or the store could not be prepared; nothing was fetched.");
-        await QuitQuietlyAsync(client).ConfigureAwait(false);
-        return false;
+        try
+        {
+            await Ready.WaitAsync(_abort).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (Classify(e) is { } kind && !_abort.IsCancellationRequested)
+        {
+            Fail(kind, $"The {(kind == FailureKind.Ledger ? "ledger" : "store")} could not be prepared, so nothing was fetched: {e.Message}");
+            await QuitQuietlyAsync(client).ConfigureAwait(false);
+            return false;
+        }
     }
 
     /// <summary>Downloads and stores; false when the POP3 session is no longer usable.</summary>

@@ -40,9 +40,9 @@ public sealed class IngestionRunner
     /// is finished or cleanly abandoned, committed work is deleted with QUIT, and I/O is cut off
     /// <see cref="IngestionOptions"/>-independent grace later (<paramref name="abortGrace"/>). With
     /// <paramref name="ready"/>, the ledger and the store are still being prepared: the run opens the session and lists
-    /// the mailbox meanwhile, and touches neither before it completes (true: go on; false: QUIT and stop).
+    /// the mailbox meanwhile, and touches neither before it completes (faulted: QUIT, and the run fails with the reason).
     /// </summary>
-    public async Task<RunResult> RunAsync(AccountSettings account, CancellationToken stopping, TimeSpan? abortGrace = null, Task<bool>? ready = null)
+    public async Task<RunResult> RunAsync(AccountSettings account, CancellationToken stopping, TimeSpan? abortGrace = null, Task? ready = null)
     {
         ArgumentNullException.ThrowIfNull(account);
         using var hard = new CancellationTokenSource();

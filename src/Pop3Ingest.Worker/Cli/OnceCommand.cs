@@ -81,7 +81,6 @@ internal static class OnceCommand
         // The ledger and the store are prepared while each run connects, logs in and lists its mailbox (a run touches
         // neither before they are ready), so a short `once` does not pay for them one after the other.
         var prepared = PrepareAsync(context, stopping);
-        var ready = SucceededAsync(prepared);
         var results = new RunResult[accounts.Count];
         using var progress = Console.IsOutputRedirected ? null : new ConsoleProgress();
         if (progress is not null)
@@ -92,11 +91,11 @@ internal static class OnceCommand
         await Parallel.ForEachAsync(
             Enumerable.Range(0, accounts.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel) },
-            async (i, _) => results[i] = await runner.RunAsync(factory.Create(accounts[i]), stopping, context.Options.ShutdownTimeout, ready).ConfigureAwait(false))
+            async (i, _) => results[i] = await runner.RunAsync(factory.Create(accounts[i]), stopping, context.Options.ShutdownTimeout, prepared).ConfigureAwait(false))
             .ConfigureAwait(false);
 
         progress?.Finish();
-        if (await prepared.ConfigureAwait(false) is { } problem)
+        if (await ProblemOfAsync(prepared, stopping).ConfigureAwait(false) is { } problem)
         {
             await Console.Error.WriteLineAsync($"Cannot start: {problem}").ConfigureAwait(false);
             return ExitCodes.Failure;
@@ -106,19 +105,24 @@ internal static class OnceCommand
         return results.Any(r => r.IsFailure) ? ExitCodes.Failure : ExitCodes.Success;
     }
 
-    /// <summary>Migrates the ledger and prepares the store and the queue; the reason they cannot be used, or null.</summary>
-    private static async Task<string?> PrepareAsync(WorkerContext context, CancellationToken stopping)
+    /// <summary>Migrates the ledger and prepares the store and the queue; faults with the reason they cannot be used.</summary>
+    private static async Task PrepareAsync(WorkerContext context, CancellationToken stopping)
     {
         await Task.Yield(); // the runs start connecting at once
+        await context.Services.GetRequiredService<ILedger>().MigrateAsync(stopping).ConfigureAwait(false);
+        await context.Services.GetRequiredService<IMessageStore>().InitializeAsync(stopping).ConfigureAwait(false);
+        if (context.Services.GetService<INotifier>() is { } notifier)
+        {
+            await notifier.InitializeAsync(stopping).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Why the ledger, the store or the queue could not be prepared, or null when they were.</summary>
+    private static async Task<string?> ProblemOfAsync(Task prepared, CancellationToken stopping)
+    {
         try
         {
-            await context.Services.GetRequiredService<ILedger>().MigrateAsync(stopping).ConfigureAwait(false);
-            await context.Services.GetRequiredService<IMessageStore>().InitializeAsync(stopping).ConfigureAwait(false);
-            if (context.Services.GetService<INotifier>() is { } notifier)
-            {
-                await notifier.InitializeAsync(stopping).ConfigureAwait(false);
-            }
-
+            await prepared.ConfigureAwait(false);
             return null;
         }
         catch (Exception e) when (IsStartFailure(e))
@@ -133,8 +137,6 @@ internal static class OnceCommand
 
     private static bool IsStartFailure(Exception e) =>
         e is LedgerSchemaException or StoreException or NotifierException or System.Data.Common.DbException or IOException or UnauthorizedAccessException;
-
-    private static async Task<bool> SucceededAsync(Task<string?> prepared) => await prepared.ConfigureAwait(false) is null;
 
     internal static string Summary(IEnumerable<RunResult> results)
     {

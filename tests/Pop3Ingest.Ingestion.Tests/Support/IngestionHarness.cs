@@ -73,7 +73,7 @@ internal sealed class IngestionHarness : IAsyncDisposable
         return configure is null ? settings : configure(settings);
     }
 
-    public Task<RunResult> RunAsync(AccountSettings account, CancellationToken stopping = default, Task<bool>? ready = null) =>
+    public Task<RunResult> RunAsync(AccountSettings account, CancellationToken stopping = default, Task? ready = null) =>
         new IngestionRunner(RunLedger, Store, Notifier, Options, Time, Log).RunAsync(account, stopping, ready: ready);
 
     /// <summary>Every stored message file (not sidecars, not temp files).</summary>
