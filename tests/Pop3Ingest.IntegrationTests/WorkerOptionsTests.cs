@@ -97,6 +97,71 @@ public sealed class WorkerOptionsTests
         Assert.DoesNotContain(errors, e => e.Contains("hunter2-secret", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("Pop3Ingest:Accounts:Main:Timeout", "60.00:00:00", "Pop3Ingest:Accounts:main:Timeout: 60.00:00:00 is out of range (00:00:01 to 1.00:00:00).")]
+    [InlineData("Pop3Ingest:Accounts:Main:Timeout", "00:00:00", "Pop3Ingest:Accounts:main:Timeout: 00:00:00 is out of range (00:00:01 to 1.00:00:00).")]
+    [InlineData("Pop3Ingest:Accounts:Main:SessionTimeout", "60.00:00:00", "Pop3Ingest:Accounts:main:SessionTimeout: 60.00:00:00 is out of range (00:00:01 to 7.00:00:00).")]
+    [InlineData("Pop3Ingest:ShutdownTimeout", "100.00:00:00", "Pop3Ingest:ShutdownTimeout: 100.00:00:00 is out of range (00:00:01 to 1.00:00:00).")]
+    [InlineData("Pop3Ingest:Scheduler:Jitter", "60.00:00:00", "Pop3Ingest:Scheduler:Jitter: 60.00:00:00 is out of range (00:00:00 to 1.00:00:00).")]
+    [InlineData("Pop3Ingest:Accounts:Main:Username", "user\r\nDELE 1", "Pop3Ingest:Accounts:main:Username holds a control character")]
+    [InlineData("Pop3Ingest:Accounts:Main:Password", "secret\nsecond-line", "Pop3Ingest:Accounts:main:Password holds a line break or NUL")]
+    public void Values_that_would_crash_later_are_refused_with_the_accepted_range(string key, string value, string expected)
+    {
+        var values = Valid();
+        values[key] = value;
+        var (_, errors) = Validate(values);
+        Assert.Contains(errors, e => e.StartsWith(expected, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("0 0 0 31 2 ?")]
+    [InlineData("0 0 0 1 1 ? 2020")]
+    public void A_cron_expression_that_never_fires_is_refused(string cron)
+    {
+        var values = Valid();
+        values["Pop3Ingest:Defaults:Interval"] = null;
+        values["Pop3Ingest:Accounts:Main:Schedule"] = cron;
+        var (_, errors) = Validate(values);
+        Assert.Contains($"Pop3Ingest:Accounts:main:Schedule: '{cron}' never fires (a date that does not exist, or a year in the past).", errors);
+    }
+
+    [Fact]
+    public void An_account_name_too_long_for_a_folder_is_refused()
+    {
+        var values = Valid();
+        var name = new string('a', 300);
+        values[$"Pop3Ingest:Accounts:{name}:Host"] = "pop.example.com";
+        values[$"Pop3Ingest:Accounts:{name}:Password"] = "pw";
+        var (_, errors) = Validate(values);
+        Assert.Contains($"Pop3Ingest:Accounts:{name}: the account name has 300 characters; at most 64 are accepted (it is a folder name in the store).", errors);
+    }
+
+    [Fact]
+    public void Account_names_that_fold_together_are_refused()
+    {
+        // U+212A KELVIN SIGN is not ASCII, but ToLowerInvariant turns it into 'k': two servers would become one account.
+        var values = Valid();
+        foreach (var key in new[] { "\u212A", "k" })
+        {
+            values[$"Pop3Ingest:Accounts:{key}:Host"] = $"pop-{key.Length}.example.com";
+            values[$"Pop3Ingest:Accounts:{key}:Password"] = "pw";
+        }
+
+        var (_, errors) = Validate(values);
+        Assert.Contains("Pop3Ingest:Accounts:\u212A: account names may hold ASCII letters, digits, '-' and '_' only.", errors);
+        Assert.Contains(errors, e => e.Contains("the name is the same as", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_account_name_with_a_trailing_line_break_is_refused()
+    {
+        var values = Valid();
+        values["Pop3Ingest:Accounts:x\n:Host"] = "pop.example.com";
+        values["Pop3Ingest:Accounts:x\n:Password"] = "pw";
+        var (_, errors) = Validate(values);
+        Assert.Contains(errors, e => e.EndsWith(": account names may hold ASCII letters, digits, '-' and '_' only.", StringComparison.Ordinal) && e.Contains("x\n", StringComparison.Ordinal));
+    }
+
     private static Dictionary<string, string?> Clustered()
     {
         var values = Valid();

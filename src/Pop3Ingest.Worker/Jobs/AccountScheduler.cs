@@ -78,7 +78,16 @@ internal sealed class AccountScheduler(
                     continue;
                 }
 
-                await ScheduleAsync(scheduler, account, spec, key, replace: job is not null, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await ScheduleAsync(scheduler, account, spec, key, replace: job is not null, cancellationToken).ConfigureAwait(false);
+                }
+                catch (SchedulerException e) when (e is not JobPersistenceException)
+                {
+                    // A schedule that validated may still be refused (a cron's last fire time passed since): that
+                    // account is skipped, every other one is scheduled and the service runs on.
+                    WorkerLog.AccountNotScheduled(logger, account.Name, e.Message);
+                }
             }
         }
         finally

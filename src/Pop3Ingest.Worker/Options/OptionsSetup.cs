@@ -20,12 +20,17 @@ internal static class OptionsSetup
             var account = new AccountOptions();
             defaults.Bind(account);
             child.Bind(account);
+            account.Key = child.Key;
             account.Name = child.Key.ToLowerInvariant();
             account.CaFile = Resolve(account.CaFile, baseDirectory);
             account.PasswordFile = Resolve(account.PasswordFile, baseDirectory);
             account.ClientSecretFile = Resolve(account.ClientSecretFile, baseDirectory);
             account.ClientCertificateFile = Resolve(account.ClientCertificateFile, baseDirectory);
-            accounts[account.Name] = account;
+            if (!accounts.TryAdd(account.Name, account))
+            {
+                // Two keys that fold to one name would be one account, and one server never polled: the validator refuses it.
+                options.FoldedAccountKeys.Add((accounts[account.Name].Key, child.Key));
+            }
         }
 
         options.Accounts = accounts;
@@ -69,6 +74,6 @@ internal static class OptionsSetup
     public static string? Resolve(string? path, string baseDirectory) =>
         string.IsNullOrWhiteSpace(path) ? path : Path.GetFullPath(path, baseDirectory);
 
-    /// <summary>Reads a secret file: its content without the trailing line break editors and kubectl add.</summary>
-    public static string ReadSecretFile(string path) => File.ReadAllText(path).TrimEnd('\r', '\n');
+    /// <summary>Reads a secret file (<see cref="SecretFile"/>): its content without the trailing line break editors and kubectl add.</summary>
+    public static string ReadSecretFile(string path) => SecretFile.Read(path);
 }
