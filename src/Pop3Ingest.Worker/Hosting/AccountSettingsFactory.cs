@@ -84,7 +84,27 @@ internal sealed class AccountSettingsFactory
         }
         catch (Exception e) when (e is AuthenticationFailedException or CredentialUnavailableException or IOException or UnauthorizedAccessException)
         {
-            throw new CredentialsUnavailableException($"No OAuth token for account {account.Name} from tenant {account.TenantId}: {e.Message}", e);
+            // The token endpoint's answer is server text too: it must not carry the client secret into a log or /status
+            // (nor through the inner exception, which is therefore not kept).
+            var reason = e.Message;
+            if ((account.ClientSecret ?? (account.ClientSecretFile is { } file ? TryRead(file) : null)) is { Length: > 0 } secret)
+            {
+                reason = reason.Replace(secret, "********", StringComparison.Ordinal);
+            }
+
+            throw new CredentialsUnavailableException($"No OAuth token for account {account.Name} from tenant {account.TenantId}: {reason}");
+        }
+    }
+
+    private static string? TryRead(string file)
+    {
+        try
+        {
+            return OptionsSetup.ReadSecretFile(file);
+        }
+        catch (IOException)
+        {
+            return null;
         }
     }
 
