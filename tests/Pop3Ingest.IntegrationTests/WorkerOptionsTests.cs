@@ -162,6 +162,40 @@ public sealed class WorkerOptionsTests
         Assert.Contains(errors, e => e.EndsWith(": account names may hold ASCII letters, digits, '-' and '_' only.", StringComparison.Ordinal) && e.Contains("x\n", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void With_an_account_selected_no_other_account_is_bound_or_validated()
+    {
+        // `check --account main` and `once --account main` with thousands of accounts configured: the others are not
+        // looked at (this one is broken twice over, and that does not concern a command about main).
+        var values = Valid();
+        values["Pop3Ingest:Accounts:other:Hots"] = "typo";
+        values["Pop3Ingest:Accounts:other:Timeout"] = "60.00:00:00";
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        var options = new Pop3IngestOptions();
+        OptionsSetup.Bind(options, configuration);
+        OptionsSetup.Apply(options, configuration, "/srv/pop3ingest", onlyAccount: "MAIN");
+        Assert.Equal(["main"], options.Accounts.Keys);
+        Assert.Equal("shared-user", options.Accounts["main"].Username);
+        Assert.False(new Pop3IngestOptionsValidator(configuration, "MAIN").Validate(null, options).Failed);
+
+        // Without the selection both problems are reported.
+        options = new Pop3IngestOptions();
+        OptionsSetup.Bind(options, configuration);
+        OptionsSetup.Apply(options, configuration, "/srv/pop3ingest");
+        var errors = new Pop3IngestOptionsValidator(configuration).Validate(null, options).Failures!;
+        Assert.Contains("Pop3Ingest:Accounts:other:Hots: unknown key.", errors);
+        Assert.Contains(errors, e => e.StartsWith("Pop3Ingest:Accounts:other:Timeout: 60.00:00:00 is out of range", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Allowed_hosts_must_be_host_names()
+    {
+        var values = Valid();
+        values["Pop3Ingest:Http:AllowedHosts"] = "status.example.com;*.corp.example;http://x/";
+        var (_, errors) = Validate(values);
+        Assert.Equal(["Pop3Ingest:Http:AllowedHosts: 'http://x/' is not a host name (IP literals and localhost are always allowed; '*.example.com' allows subdomains)."], errors);
+    }
+
     private static Dictionary<string, string?> Clustered()
     {
         var values = Valid();

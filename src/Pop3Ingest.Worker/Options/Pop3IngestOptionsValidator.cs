@@ -15,7 +15,8 @@ namespace Pop3Ingest.Worker.Options;
 /// Every rule a configuration can break, each reported with its full key, so that a bad configuration stops
 /// the host at start with a line an operator can act on.
 /// </summary>
-internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configuration) : IValidateOptions<Pop3IngestOptions>
+/// <remarks>With a verb's <c>--account</c> (onlyAccount), the other accounts are neither bound nor checked.</remarks>
+internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configuration, string? onlyAccount = null) : IValidateOptions<Pop3IngestOptions>
 {
     private const string Root = Pop3IngestOptions.Section;
     private static readonly string DefaultLedgerConnectionString = new LedgerOptions().ConnectionString!;
@@ -36,7 +37,7 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
     public ValidateOptionsResult Validate(string? name, Pop3IngestOptions options)
     {
         var errors = new List<string>();
-        UnknownKeys(configuration.GetSection(Root), typeof(Pop3IngestOptions), errors);
+        UnknownKeys(configuration.GetSection(Root), typeof(Pop3IngestOptions), errors, onlyAccount);
         ValidateLedger(options.Ledger, errors);
         ValidateStorage(options.Storage, errors);
         ValidateNotifications(options.Notifications, errors);
@@ -536,6 +537,15 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
             }
         }
 
+        foreach (var host in (http.AllowedHosts ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var name = host.StartsWith("*.", StringComparison.Ordinal) ? host[2..] : host;
+            if (host != "*" && Uri.CheckHostName(name) != UriHostNameType.Dns)
+            {
+                errors.Add($"{Root}:Http:AllowedHosts: '{host}' is not a host name (IP literals and localhost are always allowed; '*.example.com' allows subdomains).");
+            }
+        }
+
         if (http.FailingThreshold <= TimeSpan.Zero)
         {
             errors.Add($"{Root}:Http:FailingThreshold must be positive.");
@@ -555,7 +565,7 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(SchedulerOptions))]
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(HttpOptions))]
     [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "Every option class is kept by the DynamicDependency attributes above.")]
-    private static void UnknownKeys(IConfigurationSection section, Type type, List<string> errors)
+    private static void UnknownKeys(IConfigurationSection section, Type type, List<string> errors, string? onlyEntry = null)
     {
         var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
@@ -571,7 +581,7 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
             if (propertyType.IsGenericType && propertyType.GetGenericTypeDefinition() == typeof(Dictionary<,>))
             {
                 var valueType = propertyType.GetGenericArguments()[1];
-                foreach (var entry in child.GetChildren())
+                foreach (var entry in onlyEntry is null ? child.GetChildren() : [child.GetSection(onlyEntry)])
                 {
                     UnknownKeys(entry, valueType, errors);
                 }
