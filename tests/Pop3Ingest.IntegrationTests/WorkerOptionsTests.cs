@@ -7,13 +7,13 @@ namespace Pop3Ingest.IntegrationTests;
 /// <summary>Configuration rules, each reported with its full key; defaults merged; paths resolved.</summary>
 public sealed class WorkerOptionsTests
 {
-    private static (Pop3IngestOptions Options, IReadOnlyList<string> Errors) Validate(Dictionary<string, string?> values)
+    private static (Pop3IngestOptions Options, IReadOnlyList<string> Errors) Validate(Dictionary<string, string?> values, string? onlyAccount = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var options = new Pop3IngestOptions();
-        configuration.GetSection("Pop3Ingest").Bind(options);
-        OptionsSetup.Apply(options, configuration, "/srv/pop3ingest");
-        var result = new Pop3IngestOptionsValidator(configuration).Validate(null, options);
+        OptionsSetup.Bind(options, configuration);
+        OptionsSetup.Apply(options, configuration, "/srv/pop3ingest", onlyAccount);
+        var result = new Pop3IngestOptionsValidator(configuration, onlyAccount).Validate(null, options);
         return (options, result.Failed ? [.. result.Failures!] : []);
     }
 
@@ -170,19 +170,13 @@ public sealed class WorkerOptionsTests
         var values = Valid();
         values["Pop3Ingest:Accounts:other:Hots"] = "typo";
         values["Pop3Ingest:Accounts:other:Timeout"] = "60.00:00:00";
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        var options = new Pop3IngestOptions();
-        OptionsSetup.Bind(options, configuration);
-        OptionsSetup.Apply(options, configuration, "/srv/pop3ingest", onlyAccount: "MAIN");
+        var (options, errors) = Validate(values, onlyAccount: "MAIN");
         Assert.Equal(["main"], options.Accounts.Keys);
         Assert.Equal("shared-user", options.Accounts["main"].Username);
-        Assert.False(new Pop3IngestOptionsValidator(configuration, "MAIN").Validate(null, options).Failed);
+        Assert.Empty(errors);
 
         // Without the selection both problems are reported.
-        options = new Pop3IngestOptions();
-        OptionsSetup.Bind(options, configuration);
-        OptionsSetup.Apply(options, configuration, "/srv/pop3ingest");
-        var errors = new Pop3IngestOptionsValidator(configuration).Validate(null, options).Failures!;
+        (_, errors) = Validate(values);
         Assert.Contains("Pop3Ingest:Accounts:other:Hots: unknown key.", errors);
         Assert.Contains(errors, e => e.StartsWith("Pop3Ingest:Accounts:other:Timeout: 60.00:00:00 is out of range", StringComparison.Ordinal));
     }
