@@ -23,6 +23,9 @@ public sealed class Pop3Client : IAsyncDisposable
     private Pop3Capabilities _capabilities = Pop3Capabilities.Empty;
     private Pop3SessionState _state = Pop3SessionState.Disconnected;
 
+    /// <summary>What this session sent that must never come back out of it: see <see cref="Redact"/>.</summary>
+    private readonly List<string> _secrets = [];
+
     /// <summary>Creates a client; nothing happens on the network until <see cref="ConnectAsync"/>.</summary>
     public Pop3Client(Pop3ClientOptions options)
     {
@@ -178,6 +181,8 @@ public sealed class Pop3Client : IAsyncDisposable
                 "use TLS or STLS, or allow it explicitly with AllowInsecureAuth."));
         }
 
+        AddSecret(credentials.Password);
+        AddSecret(credentials.AccessToken);
         method = method == Pop3AuthMethod.Auto ? ChooseMethod(credentials) : method;
         if (method != Pop3AuthMethod.XOAuth2 && credentials.Password is null)
         {
@@ -281,6 +286,12 @@ public sealed class Pop3Client : IAsyncDisposable
     private async Task SaslAsync(string mechanism, byte[][] responses, bool initialResponse, CancellationToken cancellationToken)
     {
         using var op = Connection.Begin(cancellationToken);
+        foreach (var response in responses)
+        {
+            // A server that quotes the payload back would otherwise show the password, merely base64-encoded.
+            AddSecret(Convert.ToBase64String(response));
+        }
+
         var next = 0;
         if (initialResponse)
         {
@@ -439,7 +450,7 @@ public sealed class Pop3Client : IAsyncDisposable
             }
             else
             {
-                bad ??= Pop3ResponseParser.Sanitize(line);
+                bad ??= Redact(Pop3ResponseParser.Sanitize(line));
             }
         }).ConfigureAwait(false);
         if (bad is not null)
@@ -469,7 +480,7 @@ public sealed class Pop3Client : IAsyncDisposable
             }
             else
             {
-                bad ??= Pop3ResponseParser.Sanitize(line);
+                bad ??= Redact(Pop3ResponseParser.Sanitize(line));
             }
         }).ConfigureAwait(false);
         if (bad is not null)
@@ -731,7 +742,7 @@ public sealed class Pop3Client : IAsyncDisposable
         if (connection.HasUnexpectedData)
         {
             throw connection.Break(new Pop3ProtocolException(
-                $"The server sent data before the command {(traceText ?? command).Split(' ')[0]} was sent: '{Pop3ResponseParser.Sanitize(connection.Buffered)}'"));
+                $"The server sent data before the command {(traceText ?? command).Split(' ')[0]} was sent: '{Redact(Pop3ResponseParser.Sanitize(connection.Buffered))}'"));
         }
 
         TraceSent(traceText ?? command);
@@ -755,7 +766,7 @@ public sealed class Pop3Client : IAsyncDisposable
         if (idle && Connection.HasUnexpectedData)
         {
             throw Connection.Break(new Pop3ProtocolException(
-                $"The server sent data before the command {commands[0].Split(' ')[0]} was sent: '{Pop3ResponseParser.Sanitize(Connection.Buffered)}'"));
+                $"The server sent data before the command {commands[0].Split(' ')[0]} was sent: '{Redact(Pop3ResponseParser.Sanitize(Connection.Buffered))}'"));
         }
 
         var builder = new StringBuilder();
@@ -772,7 +783,8 @@ public sealed class Pop3Client : IAsyncDisposable
     {
         var line = await Connection.ReadLineAsync(op, cancellationToken, $"waiting for the answer to {command}").ConfigureAwait(false);
         var status = Pop3ResponseParser.ParseStatus(line.Span);
-        TraceReceived(Pop3ResponseParser.Sanitize(line.Span));
+        status = status with { Text = Redact(status.Text) };
+        TraceReceived(Redact(Pop3ResponseParser.Sanitize(line.Span)));
         if (status.Kind == Pop3StatusKind.Garbage)
         {
             throw Connection.Break(new Pop3ProtocolException(
@@ -782,7 +794,7 @@ public sealed class Pop3Client : IAsyncDisposable
         if (status.Kind == Pop3StatusKind.Continuation && !command.StartsWith("AUTH", StringComparison.Ordinal))
         {
             throw Connection.Break(new Pop3ProtocolException(
-                $"The server answered {command} with a SASL continuation: '{Pop3ResponseParser.Sanitize(line.Span)}'"));
+                $"The server answered {command} with a SASL continuation: '{Redact(Pop3ResponseParser.Sanitize(line.Span))}'"));
         }
 
         return status;
@@ -860,6 +872,43 @@ public sealed class Pop3Client : IAsyncDisposable
         {
             throw new ArgumentException("SASL PLAIN credentials cannot contain NUL characters.");
         }
+    }
+
+    /// <summary>
+    /// Remembers a secret this session sends, in the form <see cref="Pop3ResponseParser.Sanitize"/> gives server text
+    /// (each byte of its UTF-8 as one character), so that a server quoting it back (<c>-ERR invalid password 'pw'</c>)
+    /// never puts it into an exception, and from there into logs, the ledger or a status page.
+    /// </summary>
+    private void AddSecret(string? secret)
+    {
+        if (!string.IsNullOrEmpty(secret))
+        {
+            _secrets.Add(Pop3ResponseParser.Sanitize(Encoding.UTF8.GetBytes(secret), int.MaxValue));
+        }
+    }
+
+    /// <summary>Server text with every secret this session sent replaced by <c>********</c>.</summary>
+    private string Redact(string text)
+    {
+        foreach (var secret in _secrets)
+        {
+            text = text.Replace(secret, Redacted, StringComparison.Ordinal);
+
+            // Server text is cut for display ("…"): a long token quoted at the end would leave its first part.
+            if (text.EndsWith('…'))
+            {
+                for (var length = Math.Min(secret.Length, text.Length - 1); length >= Math.Min(8, secret.Length); length--)
+                {
+                    if (text.AsSpan(0, text.Length - 1).EndsWith(secret.AsSpan(0, length), StringComparison.Ordinal))
+                    {
+                        text = string.Concat(text.AsSpan(0, text.Length - 1 - length), Redacted, "…");
+                        break;
+                    }
+                }
+            }
+        }
+
+        return text;
     }
 
     private void TraceSent(string line)

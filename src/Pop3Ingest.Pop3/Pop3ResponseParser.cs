@@ -234,12 +234,12 @@ internal static class Pop3ResponseParser
         text.Length > 0 && text[0] is >= (byte)'0' and <= (byte)'9';
 
     /// <summary>Server text fit for a log line: Latin-1, control characters escaped, length bounded.</summary>
-    public static string Sanitize(ReadOnlySpan<byte> text)
+    public static string Sanitize(ReadOnlySpan<byte> text, int maxLength = MaxDisplayLength)
     {
-        var truncated = text.Length > MaxDisplayLength;
+        var truncated = text.Length > maxLength;
         if (truncated)
         {
-            text = text[..MaxDisplayLength];
+            text = text[..maxLength];
         }
 
         var builder = new StringBuilder(text.Length + 8);

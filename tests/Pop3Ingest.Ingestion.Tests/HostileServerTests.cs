@@ -5,6 +5,7 @@ using Pop3Ingest.Ingestion.Ledger;
 using Pop3Ingest.Ingestion.Pipeline;
 using Pop3Ingest.Ingestion.Storage;
 using Pop3Ingest.Ingestion.Tests.Support;
+using Pop3Ingest.Pop3;
 using Pop3Ingest.Pop3.Tests.Support;
 
 namespace Pop3Ingest.Ingestion.Tests;
@@ -37,6 +38,21 @@ public sealed class HostileServerTests
             await answer(c);
             return true;
         };
+
+    private const string Secret = "hunter2-secret";
+
+    private static AccountSettings WithSecret(AccountSettings account) =>
+        account with { Credentials = _ => ValueTask.FromResult(Pop3Credentials.FromPassword("u", Secret)) };
+
+    /// <summary>Wherever server text goes: the run's error (once's table, /status), every log line (the wire trace too), the ledger's last errors.</summary>
+    private static void AssertSecretAbsent(RunResult? result, IngestionHarness harness)
+    {
+        Assert.DoesNotContain(Secret, result?.Error ?? string.Empty, StringComparison.Ordinal);
+        Assert.DoesNotContain(harness.Log.Entries, e => e.Message.Contains(Secret, StringComparison.Ordinal));
+        Assert.Contains(harness.Log.Entries, e => e.Message.Contains("********", StringComparison.Ordinal));
+        var rows = harness.Ledger.GetAccountAsync("acct", CancellationToken.None).GetAwaiter().GetResult();
+        Assert.DoesNotContain(rows, r => (r.LastError ?? string.Empty).Contains(Secret, StringComparison.Ordinal));
+    }
 
     private static readonly Dictionary<string, Case> s_cases = new()
     {
@@ -154,6 +170,27 @@ public sealed class HostileServerTests
         ["message_of_dot_lines"] = new(m => m.Messages[1] = new FakeMessage("uid-2", Encoding.ASCII.GetBytes(".\r\n..\r\n...\r\n. \r\n.x\r\n")),
             RunOutcome.Succeeded, FailureKind.None, (_, m, h) => Assert.Equal(m.Messages[1].Content, h.ReadStored("uid-2"))),
         ["in_use_at_login"] = new(m => m.PassError = "-ERR [IN-USE] locked", RunOutcome.Busy, FailureKind.Busy),
+        ["server_echoes_the_password_at_login"] = new(m => m.PassError = $"-ERR [AUTH] invalid login for password '{Secret}'", RunOutcome.Failed,
+            FailureKind.Authentication, (r, _, h) => AssertSecretAbsent(r, h), WithSecret),
+        ["server_echoes_the_password_refusing_a_message"] = new(m => m.Intercept = On("RETR 2", c => c.SendLineAsync($"-ERR cannot open mailbox of u/{Secret}")),
+            RunOutcome.Succeeded, FailureKind.None, (r, _, h) =>
+            {
+                Assert.Equal(1, r.Failed);
+                AssertSecretAbsent(r, h);
+            }, WithSecret),
+        ["server_echoes_the_password_quitting"] = new(m => m.Intercept = On("QUIT", c => c.SendLineAsync($"-ERR [SYS/TEMP] {Secret}")),
+            RunOutcome.Failed, FailureKind.Server, (r, _, h) => AssertSecretAbsent(r, h), WithSecret),
+        ["uidl_with_terminal_escapes_is_escaped_in_every_log_line"] = new(m =>
+            {
+                m.Messages[0] = new FakeMessage("evil\u001b[2J\rok", m.Messages[0].Content);
+                m.RetrRefused = u => u.StartsWith("evil", StringComparison.Ordinal);
+            },
+            RunOutcome.Succeeded, FailureKind.None, (r, _, h) =>
+            {
+                Assert.Equal(1, r.Failed);
+                Assert.Contains(h.Log.Entries, e => e.Id.Id == 3005 && e.Message.Contains("evil\\x1B[2J\\x0Dok", StringComparison.Ordinal));
+                Assert.DoesNotContain(h.Log.Entries, e => e.Message.Any(c => c is '\u001b' or '\r'));
+            }),
         ["no_uidl_support"] = new(m => m.NoUidl = true, RunOutcome.Failed, FailureKind.NoUidl, (_, m, _) => Assert.Equal(0, m.RetrCount)),
     };
 

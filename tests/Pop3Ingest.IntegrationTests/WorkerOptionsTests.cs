@@ -7,13 +7,13 @@ namespace Pop3Ingest.IntegrationTests;
 /// <summary>Configuration rules, each reported with its full key; defaults merged; paths resolved.</summary>
 public sealed class WorkerOptionsTests
 {
-    private static (Pop3IngestOptions Options, IReadOnlyList<string> Errors) Validate(Dictionary<string, string?> values)
+    private static (Pop3IngestOptions Options, IReadOnlyList<string> Errors) Validate(Dictionary<string, string?> values, string? onlyAccount = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var options = new Pop3IngestOptions();
-        configuration.GetSection("Pop3Ingest").Bind(options);
-        OptionsSetup.Apply(options, configuration, "/srv/pop3ingest");
-        var result = new Pop3IngestOptionsValidator(configuration).Validate(null, options);
+        OptionsSetup.Bind(options, configuration);
+        OptionsSetup.Apply(options, configuration, "/srv/pop3ingest", onlyAccount);
+        var result = new Pop3IngestOptionsValidator(configuration, onlyAccount).Validate(null, options);
         return (options, result.Failed ? [.. result.Failures!] : []);
     }
 
@@ -95,6 +95,99 @@ public sealed class WorkerOptionsTests
         var (_, errors) = Validate(values);
         Assert.NotEmpty(errors);
         Assert.DoesNotContain(errors, e => e.Contains("hunter2-secret", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Pop3Ingest:Accounts:Main:Timeout", "60.00:00:00", "Pop3Ingest:Accounts:main:Timeout: 60.00:00:00 is out of range (00:00:01 to 1.00:00:00).")]
+    [InlineData("Pop3Ingest:Accounts:Main:Timeout", "00:00:00", "Pop3Ingest:Accounts:main:Timeout: 00:00:00 is out of range (00:00:01 to 1.00:00:00).")]
+    [InlineData("Pop3Ingest:Accounts:Main:SessionTimeout", "60.00:00:00", "Pop3Ingest:Accounts:main:SessionTimeout: 60.00:00:00 is out of range (00:00:01 to 7.00:00:00).")]
+    [InlineData("Pop3Ingest:ShutdownTimeout", "100.00:00:00", "Pop3Ingest:ShutdownTimeout: 100.00:00:00 is out of range (00:00:01 to 1.00:00:00).")]
+    [InlineData("Pop3Ingest:Scheduler:Jitter", "60.00:00:00", "Pop3Ingest:Scheduler:Jitter: 60.00:00:00 is out of range (00:00:00 to 1.00:00:00).")]
+    [InlineData("Pop3Ingest:Accounts:Main:Username", "user\r\nDELE 1", "Pop3Ingest:Accounts:main:Username holds a control character")]
+    [InlineData("Pop3Ingest:Accounts:Main:Password", "secret\nsecond-line", "Pop3Ingest:Accounts:main:Password holds a line break or NUL")]
+    public void Values_that_would_crash_later_are_refused_with_the_accepted_range(string key, string value, string expected)
+    {
+        var values = Valid();
+        values[key] = value;
+        var (_, errors) = Validate(values);
+        Assert.Contains(errors, e => e.StartsWith(expected, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("0 0 0 31 2 ?")]
+    [InlineData("0 0 0 1 1 ? 2020")]
+    public void A_cron_expression_that_never_fires_is_refused(string cron)
+    {
+        var values = Valid();
+        values["Pop3Ingest:Defaults:Interval"] = null;
+        values["Pop3Ingest:Accounts:Main:Schedule"] = cron;
+        var (_, errors) = Validate(values);
+        Assert.Contains($"Pop3Ingest:Accounts:main:Schedule: '{cron}' never fires (a date that does not exist, or a year in the past).", errors);
+    }
+
+    [Fact]
+    public void An_account_name_too_long_for_a_folder_is_refused()
+    {
+        var values = Valid();
+        var name = new string('a', 300);
+        values[$"Pop3Ingest:Accounts:{name}:Host"] = "pop.example.com";
+        values[$"Pop3Ingest:Accounts:{name}:Password"] = "pw";
+        var (_, errors) = Validate(values);
+        Assert.Contains($"Pop3Ingest:Accounts:{name}: the account name has 300 characters; at most 64 are accepted (it is a folder name in the store).", errors);
+    }
+
+    [Fact]
+    public void Account_names_that_fold_together_are_refused()
+    {
+        // U+212A KELVIN SIGN is not ASCII, but ToLowerInvariant turns it into 'k': two servers would become one account.
+        var values = Valid();
+        foreach (var key in new[] { "\u212A", "k" })
+        {
+            values[$"Pop3Ingest:Accounts:{key}:Host"] = $"pop-{key.Length}.example.com";
+            values[$"Pop3Ingest:Accounts:{key}:Password"] = "pw";
+        }
+
+        var (_, errors) = Validate(values);
+        Assert.Contains("Pop3Ingest:Accounts:\u212A: account names may hold ASCII letters, digits, '-' and '_' only.", errors);
+        Assert.Contains(errors, e => e.Contains("the name is the same as", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_account_name_with_a_trailing_line_break_is_refused()
+    {
+        var values = Valid();
+        values["Pop3Ingest:Accounts:x\n:Host"] = "pop.example.com";
+        values["Pop3Ingest:Accounts:x\n:Password"] = "pw";
+        var (_, errors) = Validate(values);
+        Assert.Contains(errors, e => e.EndsWith(": account names may hold ASCII letters, digits, '-' and '_' only.", StringComparison.Ordinal) && e.Contains("x\n", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void With_an_account_selected_no_other_account_is_bound_or_validated()
+    {
+        // `check --account main` and `once --account main` with thousands of accounts configured: the others are not
+        // looked at (this one is broken twice over, and that does not concern a command about main).
+        var values = Valid();
+        values["Pop3Ingest:Accounts:other:Hots"] = "typo";
+        values["Pop3Ingest:Accounts:other:Timeout"] = "60.00:00:00";
+        var (options, errors) = Validate(values, onlyAccount: "MAIN");
+        Assert.Equal(["main"], options.Accounts.Keys);
+        Assert.Equal("shared-user", options.Accounts["main"].Username);
+        Assert.Empty(errors);
+
+        // Without the selection both problems are reported.
+        (_, errors) = Validate(values);
+        Assert.Contains("Pop3Ingest:Accounts:other:Hots: unknown key.", errors);
+        Assert.Contains(errors, e => e.StartsWith("Pop3Ingest:Accounts:other:Timeout: 60.00:00:00 is out of range", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Allowed_hosts_must_be_host_names()
+    {
+        var values = Valid();
+        values["Pop3Ingest:Http:AllowedHosts"] = "status.example.com;*.corp.example;http://x/";
+        var (_, errors) = Validate(values);
+        Assert.Equal(["Pop3Ingest:Http:AllowedHosts: 'http://x/' is not a host name (IP literals and localhost are always allowed; '*.example.com' allows subdomains)."], errors);
     }
 
     private static Dictionary<string, string?> Clustered()

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Pop3Ingest.Ingestion.Diagnostics;
 
 /// <summary>The log catalogue of the ingestion pipeline (3xxx) and the stores (4xxx), and the POP3 wire trace (1xxx).</summary>
+/// <remarks>A UIDL comes from the server: every method that logs one escapes it (<see cref="LogText.Printable"/>).</remarks>
 internal static partial class Log
 {
     [LoggerMessage(1001, LogLevel.Trace, "{Account} C: {Line}")]
@@ -24,17 +25,29 @@ internal static partial class Log
     [LoggerMessage(3004, LogLevel.Error, "{Account}: run failed ({Kind}): {Reason}")]
     public static partial void RunFailed(ILogger logger, string account, string kind, string reason);
 
+    public static void MessageFailed(ILogger logger, string account, string uidl, int attempts, string reason) =>
+        MessageFailedRaw(logger, account, LogText.Printable(uidl), attempts, reason);
+
     [LoggerMessage(3005, LogLevel.Warning, "{Account}: message {Uidl} failed (attempt {Attempts}): {Reason}")]
-    public static partial void MessageFailed(ILogger logger, string account, string uidl, int attempts, string reason);
+    private static partial void MessageFailedRaw(ILogger logger, string account, string uidl, int attempts, string reason);
+
+    public static void MessageQuarantined(ILogger logger, string account, string uidl, int attempts, string reason) =>
+        MessageQuarantinedRaw(logger, account, LogText.Printable(uidl), attempts, reason);
 
     [LoggerMessage(3006, LogLevel.Error, "{Account}: message {Uidl} quarantined after {Attempts} failed attempts; it stays on the server: {Reason}")]
-    public static partial void MessageQuarantined(ILogger logger, string account, string uidl, int attempts, string reason);
+    private static partial void MessageQuarantinedRaw(ILogger logger, string account, string uidl, int attempts, string reason);
+
+    public static void DuplicateUidl(ILogger logger, string account, string uidl) =>
+        DuplicateUidlRaw(logger, account, LogText.Printable(uidl));
 
     [LoggerMessage(3007, LogLevel.Warning, "{Account}: UIDL {Uidl} is listed more than once; those messages are skipped (neither stored nor deleted)")]
-    public static partial void DuplicateUidl(ILogger logger, string account, string uidl);
+    private static partial void DuplicateUidlRaw(ILogger logger, string account, string uidl);
+
+    public static void MessageOversize(ILogger logger, string account, string uidl, long bytes) =>
+        MessageOversizeRaw(logger, account, LogText.Printable(uidl), bytes);
 
     [LoggerMessage(3008, LogLevel.Warning, "{Account}: message {Uidl} has {Bytes} bytes, more than MaxMessageBytes; it stays on the server (Oversize)")]
-    public static partial void MessageOversize(ILogger logger, string account, string uidl, long bytes);
+    private static partial void MessageOversizeRaw(ILogger logger, string account, string uidl, long bytes);
 
     [LoggerMessage(3009, LogLevel.Warning, "{Account}: QUIT was refused ({Reason}); no deletion was committed, {Count} messages will be deleted next run")]
     public static partial void QuitRefused(ILogger logger, string account, string reason, int count);
@@ -45,11 +58,17 @@ internal static partial class Log
     [LoggerMessage(3011, LogLevel.Information, "{Account}: {BlobName} already existed and matches; recorded as stored")]
     public static partial void ExistingBlobKept(ILogger logger, string account, string blobName);
 
+    public static void DeleteRefused(ILogger logger, string account, string uidl, string reason) =>
+        DeleteRefusedRaw(logger, account, LogText.Printable(uidl), reason);
+
     [LoggerMessage(3012, LogLevel.Warning, "{Account}: DELE of {Uidl} refused: {Reason}")]
-    public static partial void DeleteRefused(ILogger logger, string account, string uidl, string reason);
+    private static partial void DeleteRefusedRaw(ILogger logger, string account, string uidl, string reason);
+
+    public static void MessageStored(ILogger logger, string account, string uidl, string blobName, long bytes) =>
+        MessageStoredRaw(logger, account, LogText.Printable(uidl), blobName, bytes);
 
     [LoggerMessage(3013, LogLevel.Debug, "{Account}: stored {Uidl} as {BlobName} ({Bytes} bytes)")]
-    public static partial void MessageStored(ILogger logger, string account, string uidl, string blobName, long bytes);
+    private static partial void MessageStoredRaw(ILogger logger, string account, string uidl, string blobName, long bytes);
 
     [LoggerMessage(3014, LogLevel.Information, "{Account}: {Count} vanished messages marked deleted")]
     public static partial void Vanished(ILogger logger, string account, int count);
@@ -63,26 +82,44 @@ internal static partial class Log
     [LoggerMessage(3017, LogLevel.Warning, "{Account}: the session was interrupted by shutdown; committed work is kept")]
     public static partial void RunCancelled(ILogger logger, string account);
 
+    public static void DeletedMessageKept(ILogger logger, string account, string uidl) =>
+        DeletedMessageKeptRaw(logger, account, LogText.Printable(uidl));
+
     [LoggerMessage(3018, LogLevel.Warning,
         "{Account}: the server still lists {Uidl}, deleted after a committed QUIT, with the same content; it is deleted again, not stored twice")]
-    public static partial void DeletedMessageKept(ILogger logger, string account, string uidl);
+    private static partial void DeletedMessageKeptRaw(ILogger logger, string account, string uidl);
+
+    public static void ListSizeChanged(ILogger logger, string account, string uidl, long bytes) =>
+        ListSizeChangedRaw(logger, account, LogText.Printable(uidl), bytes);
 
     [LoggerMessage(3019, LogLevel.Information,
         "{Account}: {Uidl} is listed with {Bytes} bytes, another size than when it was stored, and its content is the one stored; nothing is stored again")]
-    public static partial void ListSizeChanged(ILogger logger, string account, string uidl, long bytes);
+    private static partial void ListSizeChangedRaw(ILogger logger, string account, string uidl, long bytes);
+
+    public static void UidlReused(ILogger logger, string account, string uidl, int generation, int newGeneration) =>
+        UidlReusedRaw(logger, account, LogText.Printable(uidl), generation, newGeneration);
 
     [LoggerMessage(3020, LogLevel.Warning,
         "{Account}: {Uidl} now names another message than the one stored under it (generation {Generation}); it is stored as generation {NewGeneration}")]
-    public static partial void UidlReused(ILogger logger, string account, string uidl, int generation, int newGeneration);
+    private static partial void UidlReusedRaw(ILogger logger, string account, string uidl, int generation, int newGeneration);
+
+    public static void CheckFailed(ILogger logger, string account, string uidl, string reason) =>
+        CheckFailedRaw(logger, account, LogText.Printable(uidl), reason);
 
     [LoggerMessage(3021, LogLevel.Warning, "{Account}: {Uidl} could not be checked against the stored message ({Reason}); it stays on the server")]
-    public static partial void CheckFailed(ILogger logger, string account, string uidl, string reason);
+    private static partial void CheckFailedRaw(ILogger logger, string account, string uidl, string reason);
+
+    public static void StoreFailed(ILogger logger, string account, string uidl, string reason) =>
+        StoreFailedRaw(logger, account, LogText.Printable(uidl), reason);
 
     [LoggerMessage(4001, LogLevel.Error, "{Account}: the store failed for {Uidl}: {Reason}")]
-    public static partial void StoreFailed(ILogger logger, string account, string uidl, string reason);
+    private static partial void StoreFailedRaw(ILogger logger, string account, string uidl, string reason);
+
+    public static void NotifyFailed(ILogger logger, string account, string uidl, string reason) =>
+        NotifyFailedRaw(logger, account, LogText.Printable(uidl), reason);
 
     [LoggerMessage(4002, LogLevel.Error, "{Account}: the queue failed for {Uidl}: {Reason}; the message stays on the server and is announced next run")]
-    public static partial void NotifyFailed(ILogger logger, string account, string uidl, string reason);
+    private static partial void NotifyFailedRaw(ILogger logger, string account, string uidl, string reason);
 
     [LoggerMessage(4003, LogLevel.Information, "Created the blob container {Container} at {Endpoint}")]
     public static partial void ContainerCreated(ILogger logger, string container, string endpoint);

@@ -30,7 +30,7 @@ internal static class CheckCommand
 
     private static async Task<int> RunAsync(string? configPath, string? accountName)
     {
-        await using var context = WorkerContext.TryCreate(configPath, Console.Error, out var exitCode);
+        await using var context = WorkerContext.TryCreate(configPath, Console.Error, out var exitCode, onlyAccount: accountName);
         if (context is null)
         {
             return exitCode;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Pop3Ingest.Ingestion.Diagnostics;
 using Pop3Ingest.Ingestion.Ledger;
 using Pop3Ingest.Ingestion.Storage;
 using Pop3Ingest.Pop3;
@@ -106,7 +107,7 @@ internal static class LedgerCommand
                     continue;
                 }
 
-                rows.Add([row.State.ToString(), Printable(row.Uidl), row.BlobName, row.FirstSeen.ToString("u", CultureInfo.InvariantCulture),
+                rows.Add([row.State.ToString(), LogText.Printable(row.Uidl), row.BlobName, row.FirstSeen.ToString("u", CultureInfo.InvariantCulture),
                     row.Size?.ToString(CultureInfo.InvariantCulture) ?? "", row.Attempts.ToString(CultureInfo.InvariantCulture), row.LastError ?? ""]);
             }
 
@@ -219,7 +220,4 @@ internal static class LedgerCommand
         Console.Error.WriteLine($"Invalid usage: --account: no account named '{name}' under Pop3Ingest:Accounts.");
         return null;
     }
-
-    private static string Printable(string uidl) =>
-        uidl.Any(c => c < 0x20 || c > 0x7E) ? string.Concat(uidl.Select(c => c < 0x20 || c > 0x7E ? $"\\x{(int)c:X2}" : c.ToString())) : uidl;
 }

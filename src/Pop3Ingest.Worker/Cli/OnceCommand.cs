@@ -42,7 +42,7 @@ internal static class OnceCommand
 
     private static async Task<int> RunAsync(string? configPath, string? accountName, int parallel, CancellationToken stopping)
     {
-        await using var context = WorkerContext.TryCreate(configPath, Console.Error, out var exitCode);
+        await using var context = WorkerContext.TryCreate(configPath, Console.Error, out var exitCode, onlyAccount: accountName);
         if (context is null)
         {
             return exitCode;

@@ -79,10 +79,18 @@ internal static class RunCommand
         // After Configure: it replaces the configuration sources, and the URLs live in the host's configuration.
         web.WebHost.UseUrls(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         await using var app = web.Build();
-        StatusEndpoints.Map(app);
+        StatusEndpoints.Map(app, options.Http);
         app.Lifetime.ApplicationStarted.Register(() =>
             WorkerLog.Started(app.Services.GetRequiredService<ILogger<LiveOptions>>(), options.Accounts.Count, urls));
-        await app.RunAsync().ConfigureAwait(false);
+        try
+        {
+            await app.RunAsync().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // SIGTERM while the host was still starting: a clean stop too, not a crash with a stack trace.
+        }
+
         return ExitCodes.Success;
     }
 

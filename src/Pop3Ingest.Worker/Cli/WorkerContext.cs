@@ -27,7 +27,8 @@ internal sealed class WorkerContext : IAsyncDisposable
 
     public IConfiguration Configuration { get; }
 
-    public static WorkerContext? TryCreate(string? configPath, TextWriter error, out int exitCode, bool watchConfiguration = false)
+    // onlyAccount: a verb's --account; only that account is bound and validated.
+    public static WorkerContext? TryCreate(string? configPath, TextWriter error, out int exitCode, bool watchConfiguration = false, string? onlyAccount = null)
     {
         exitCode = ExitCodes.Success;
         IConfigurationRoot configuration;
@@ -55,7 +56,7 @@ internal sealed class WorkerContext : IAsyncDisposable
                 console.ColorBehavior = LoggerColorBehavior.Disabled;
             });
         });
-        services.AddPop3Ingest(configuration, baseDirectory);
+        services.AddPop3Ingest(configuration, baseDirectory, onlyAccount);
         var provider = services.BuildServiceProvider();
         try
         {

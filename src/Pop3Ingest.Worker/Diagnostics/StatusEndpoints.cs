@@ -7,6 +7,7 @@ using Pop3Ingest.Ingestion.Ledger;
 using Pop3Ingest.Ingestion.Notifications;
 using Pop3Ingest.Ingestion.Storage;
 using Pop3Ingest.Worker.Hosting;
+using Pop3Ingest.Worker.Options;
 using Quartz;
 
 namespace Pop3Ingest.Worker.Diagnostics;
@@ -14,8 +15,9 @@ namespace Pop3Ingest.Worker.Diagnostics;
 /// <summary>/healthz, /readyz, /metrics and /status (JSON, or HTML for a browser).</summary>
 internal static class StatusEndpoints
 {
-    public static void Map(WebApplication app)
+    public static void Map(WebApplication app, HttpOptions http)
     {
+        new HostFilter(http.AllowedHosts).Use(app);
         app.MapGet("/healthz", async (ISchedulerFactory schedulers, CancellationToken cancellationToken) =>
         {
             var scheduler = await schedulers.GetScheduler(cancellationToken).ConfigureAwait(false);

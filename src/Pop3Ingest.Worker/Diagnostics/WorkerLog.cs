@@ -31,4 +31,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(5008, LogLevel.Error, "{Account}: the run crashed: {Reason}")]
     public static partial void RunCrashed(ILogger logger, string account, string reason, Exception exception);
+
+    [LoggerMessage(5010, LogLevel.Error, "{Account}: not scheduled, it will not run until its schedule is fixed: {Reason}")]
+    public static partial void AccountNotScheduled(ILogger logger, string account, string reason);
 }

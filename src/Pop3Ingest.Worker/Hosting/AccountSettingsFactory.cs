@@ -36,7 +36,7 @@ internal sealed class AccountSettingsFactory
             SessionTimeout = account.SessionTimeout,
             UsePipelining = account.Pipelining,
         },
-        Credentials = account.Auth == Pop3AuthMethod.XOAuth2 ? ct => TokenAsync(account, ct) : _ => PasswordAsync(account),
+        Credentials = account.Auth == Pop3AuthMethod.XOAuth2 ? ct => TokenAsync(account, ct) : ct => PasswordAsync(account, ct),
         Auth = account.Auth,
         DeletePolicy = account.DeletePolicy,
         DeleteAfter = TimeSpan.FromDays(account.DeleteAfterDays),
@@ -46,17 +46,30 @@ internal sealed class AccountSettingsFactory
         MaxMessageBytes = account.MaxMessageBytes,
     };
 
-    private static ValueTask<Pop3Credentials> PasswordAsync(AccountOptions account)
+    private static async ValueTask<Pop3Credentials> PasswordAsync(AccountOptions account, CancellationToken cancellationToken)
     {
+        string password;
         try
         {
-            var password = account.PasswordFile is { } file ? OptionsSetup.ReadSecretFile(file) : account.Password!;
-            return ValueTask.FromResult(Pop3Credentials.FromPassword(account.Username!, password));
+            // A regular file is read at once; the account's Timeout still bounds a file system that hangs (NFS).
+            password = account.PasswordFile is { } file
+                ? await Task.Run(() => OptionsSetup.ReadSecretFile(file), cancellationToken).WaitAsync(account.Timeout, cancellationToken).ConfigureAwait(false)
+                : account.Password!;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or TimeoutException)
         {
             throw new CredentialsUnavailableException($"The password file of account {account.Name} cannot be read: {e.Message}", e);
         }
+
+        // The file is read at each run, so the configuration check at start cannot vouch for its content. A line break
+        // would inject a POP3 command, and a NUL cannot be sent with AUTH PLAIN: this account fails, no other.
+        if (password.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0)
+        {
+            throw new CredentialsUnavailableException(
+                $"The password of account {account.Name} ({account.PasswordFile ?? "Password"}) holds a line break or NUL, which cannot be sent to a POP3 server.");
+        }
+
+        return Pop3Credentials.FromPassword(account.Username!, password);
     }
 
     private async ValueTask<Pop3Credentials> TokenAsync(AccountOptions account, CancellationToken cancellationToken)
@@ -71,7 +84,27 @@ internal sealed class AccountSettingsFactory
         }
         catch (Exception e) when (e is AuthenticationFailedException or CredentialUnavailableException or IOException or UnauthorizedAccessException)
         {
-            throw new CredentialsUnavailableException($"No OAuth token for account {account.Name} from tenant {account.TenantId}: {e.Message}", e);
+            // The token endpoint's answer is server text too: it must not carry the client secret into a log or /status
+            // (nor through the inner exception, which is therefore not kept).
+            var reason = e.Message;
+            if ((account.ClientSecret ?? (account.ClientSecretFile is { } file ? TryRead(file) : null)) is { Length: > 0 } secret)
+            {
+                reason = reason.Replace(secret, "********", StringComparison.Ordinal);
+            }
+
+            throw new CredentialsUnavailableException($"No OAuth token for account {account.Name} from tenant {account.TenantId}: {reason}");
+        }
+    }
+
+    private static string? TryRead(string file)
+    {
+        try
+        {
+            return OptionsSetup.ReadSecretFile(file);
+        }
+        catch (IOException)
+        {
+            return null;
         }
     }
 

@@ -52,7 +52,7 @@ internal sealed class LiveOptions : IDisposable
         try
         {
             next = new Pop3IngestOptions();
-            _configuration.GetSection(Pop3IngestOptions.Section).Bind(next);
+            OptionsSetup.Bind(next, _configuration);
             OptionsSetup.Apply(next, _configuration, _baseDirectory);
         }
         catch (InvalidOperationException e)

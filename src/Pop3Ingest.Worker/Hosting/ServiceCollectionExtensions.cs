@@ -21,14 +21,15 @@ namespace Pop3Ingest.Worker.Hosting;
 /// <summary>Registers the options, the ledger, the store, the notifier and the runner.</summary>
 internal static class ServiceCollectionExtensions
 {
-    public static IServiceCollection AddPop3Ingest(this IServiceCollection services, IConfiguration configuration, string baseDirectory)
+    // onlyAccount: a verb's --account; only that account is bound and validated.
+    public static IServiceCollection AddPop3Ingest(this IServiceCollection services, IConfiguration configuration, string baseDirectory, string? onlyAccount = null)
     {
         services.AddSingleton(configuration);
         services.AddOptions<Pop3IngestOptions>()
-            .BindConfiguration(Pop3IngestOptions.Section)
-            .PostConfigure(options => OptionsSetup.Apply(options, configuration, baseDirectory))
+            .Configure(options => OptionsSetup.Bind(options, configuration))
+            .PostConfigure(options => OptionsSetup.Apply(options, configuration, baseDirectory, onlyAccount))
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<Pop3IngestOptions>, Pop3IngestOptionsValidator>();
+        services.AddSingleton<IValidateOptions<Pop3IngestOptions>>(new Pop3IngestOptionsValidator(configuration, onlyAccount));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<AccountSettingsFactory>();
         services.AddSingleton<ILedger>(sp =>

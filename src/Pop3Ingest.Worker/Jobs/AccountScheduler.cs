@@ -30,23 +30,47 @@ internal sealed class AccountScheduler(
     public const string Group = "accounts";
     private const string FingerprintKey = "schedule";
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
     private IScheduler? _scheduler;
+    private Task _initial = Task.CompletedTask;
 
+    /// <summary>
+    /// Schedules the accounts in the background: the host (and /healthz, which a liveness probe asks) must not wait
+    /// for thousands of accounts to be scheduled one by one. Each account's first run is at its own time anyway.
+    /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _scheduler = await schedulers.GetScheduler(cancellationToken).ConfigureAwait(false);
-        await SyncAsync(options.Current, cancellationToken).ConfigureAwait(false);
+        _initial = Task.Run(() => SyncQuietlyAsync(options.Current), CancellationToken.None);
         options.Changed += OnChanged;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken)
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
         options.Changed -= OnChanged;
         WorkerLog.Stopping(logger);
-        return Task.CompletedTask;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _initial.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private void OnChanged(Pop3IngestOptions next) => _ = SyncAsync(next, CancellationToken.None);
+    private void OnChanged(Pop3IngestOptions next) => _ = SyncQuietlyAsync(next);
+
+    private async Task SyncQuietlyAsync(Pop3IngestOptions current)
+    {
+        try
+        {
+            await SyncAsync(current, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Stopping: the rest is never scheduled.
+        }
+        catch (SchedulerException e)
+        {
+            // The clustered store's database is down: the next configuration change or start tries again.
+            WorkerLog.AccountNotScheduled(logger, "*", e.Message);
+        }
+    }
 
     internal async Task SyncAsync(Pop3IngestOptions current, CancellationToken cancellationToken)
     {
@@ -78,7 +102,16 @@ internal sealed class AccountScheduler(
                     continue;
                 }
 
-                await ScheduleAsync(scheduler, account, spec, key, replace: job is not null, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await ScheduleAsync(scheduler, account, spec, key, replace: job is not null, cancellationToken).ConfigureAwait(false);
+                }
+                catch (SchedulerException e) when (e is not JobPersistenceException)
+                {
+                    // A schedule that validated may still be refused (a cron's last fire time passed since): that
+                    // account is skipped, every other one is scheduled and the service runs on.
+                    WorkerLog.AccountNotScheduled(logger, account.Name, e.Message);
+                }
             }
         }
         finally

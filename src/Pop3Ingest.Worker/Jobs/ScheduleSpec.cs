@@ -6,10 +6,14 @@ namespace Pop3Ingest.Worker.Jobs;
 /// <summary>When an account runs: an interval or a cron expression, with the jitter that spreads accounts.</summary>
 internal sealed record ScheduleSpec(TimeSpan? Interval, string? Cron, TimeSpan Jitter)
 {
+    /// <summary>The longest random delay before a run: a cron that fires once a decade must not make it years (or overflow a timer).</summary>
+    public static readonly TimeSpan MaxJitter = TimeSpan.FromDays(1);
+
     public static ScheduleSpec From(AccountOptions account, SchedulerOptions scheduler)
     {
         var period = account.Interval ?? CronPeriod(account.Schedule!);
-        return new ScheduleSpec(account.Interval, account.Interval is null ? account.Schedule : null, scheduler.Jitter ?? period / 10);
+        var jitter = scheduler.Jitter ?? period / 10;
+        return new ScheduleSpec(account.Interval, account.Interval is null ? account.Schedule : null, jitter < MaxJitter ? jitter : MaxJitter);
     }
 
     /// <summary>Identifies the schedule, so that a configuration reload reschedules only what changed.</summary>
@@ -29,6 +33,13 @@ internal sealed record ScheduleSpec(TimeSpan? Interval, string? Cron, TimeSpan J
             return false;
         }
     }
+
+    /// <summary>
+    /// Whether a valid cron expression fires at least once more: February 31st, or a year in the past, never does, and
+    /// Quartz refuses to schedule such a trigger.
+    /// </summary>
+    public static bool FiresAgain(string expression) =>
+        new CronExpression(expression).GetNextValidTimeAfter(DateTimeOffset.UtcNow) is not null;
 
     /// <summary>The gap between the next two fire times of a cron expression (the base of its default jitter).</summary>
     private static TimeSpan CronPeriod(string expression)

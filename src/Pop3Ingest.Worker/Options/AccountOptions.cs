@@ -6,8 +6,11 @@ namespace Pop3Ingest.Worker.Options;
 /// <summary>One POP3 account (<c>Pop3Ingest:Accounts:{name}</c>), over <c>Pop3Ingest:Defaults</c>.</summary>
 public sealed class AccountOptions
 {
-    /// <summary>The key it was configured under (not a configuration key).</summary>
+    /// <summary>The name in lower case, as used in paths and the ledger (not a configuration key).</summary>
     internal string Name { get; set; } = string.Empty;
+
+    /// <summary>The key it was configured under, as written (not a configuration key).</summary>
+    internal string Key { get; set; } = string.Empty;
 
     public bool Enabled { get; set; } = true;
 

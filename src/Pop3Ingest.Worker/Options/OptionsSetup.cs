@@ -9,23 +9,55 @@ namespace Pop3Ingest.Worker.Options;
 /// </summary>
 internal static class OptionsSetup
 {
-    public static void Apply(Pop3IngestOptions options, IConfiguration configuration, string baseDirectory)
+    /// <summary>
+    /// Binds every key but the accounts, which <see cref="Apply"/> binds over Defaults. Binding the accounts here as
+    /// well would be wasted, and costly: each account's binding asks the configuration for its children, and the
+    /// configuration answers by scanning every key there is, so N accounts cost N² (10,000 took minutes).
+    /// </summary>
+    public static void Bind(Pop3IngestOptions options, IConfiguration configuration)
+    {
+        var section = configuration.GetSection(Pop3IngestOptions.Section);
+        section.GetSection("Ledger").Bind(options.Ledger);
+        section.GetSection("Storage").Bind(options.Storage);
+        section.GetSection("Notifications").Bind(options.Notifications);
+        section.GetSection("Scheduler").Bind(options.Scheduler);
+        section.GetSection("Http").Bind(options.Http);
+        if (section.GetSection("Defaults").Exists())
+        {
+            options.Defaults = new AccountOptions();
+            section.GetSection("Defaults").Bind(options.Defaults);
+        }
+
+        options.ShutdownTimeout = section.GetValue("ShutdownTimeout", options.ShutdownTimeout);
+    }
+
+    // onlyAccount: set by `check --account` and `once --account`; only that account is bound (and then validated),
+    // and the others cost nothing, however many there are.
+    public static void Apply(Pop3IngestOptions options, IConfiguration configuration, string baseDirectory, string? onlyAccount = null)
     {
         options.BaseDirectory = baseDirectory;
         var section = configuration.GetSection(Pop3IngestOptions.Section);
         var defaults = section.GetSection("Defaults");
         var accounts = new Dictionary<string, AccountOptions>(StringComparer.OrdinalIgnoreCase);
-        foreach (var child in section.GetSection("Accounts").GetChildren())
+        var children = onlyAccount is null
+            ? section.GetSection("Accounts").GetChildren()
+            : section.GetSection("Accounts").GetSection(onlyAccount) is { } only && only.Exists() ? [only] : [];
+        foreach (var child in children)
         {
             var account = new AccountOptions();
             defaults.Bind(account);
             child.Bind(account);
+            account.Key = child.Key;
             account.Name = child.Key.ToLowerInvariant();
             account.CaFile = Resolve(account.CaFile, baseDirectory);
             account.PasswordFile = Resolve(account.PasswordFile, baseDirectory);
             account.ClientSecretFile = Resolve(account.ClientSecretFile, baseDirectory);
             account.ClientCertificateFile = Resolve(account.ClientCertificateFile, baseDirectory);
-            accounts[account.Name] = account;
+            if (!accounts.TryAdd(account.Name, account))
+            {
+                // Two keys that fold to one name would be one account, and one server never polled: the validator refuses it.
+                options.FoldedAccountKeys.Add((accounts[account.Name].Key, child.Key));
+            }
         }
 
         options.Accounts = accounts;
@@ -69,6 +101,6 @@ internal static class OptionsSetup
     public static string? Resolve(string? path, string baseDirectory) =>
         string.IsNullOrWhiteSpace(path) ? path : Path.GetFullPath(path, baseDirectory);
 
-    /// <summary>Reads a secret file: its content without the trailing line break editors and kubectl add.</summary>
-    public static string ReadSecretFile(string path) => File.ReadAllText(path).TrimEnd('\r', '\n');
+    /// <summary>Reads a secret file (<see cref="SecretFile"/>): its content without the trailing line break editors and kubectl add.</summary>
+    public static string ReadSecretFile(string path) => SecretFile.Read(path);
 }

@@ -26,6 +26,9 @@ public sealed class Pop3IngestOptions
     /// <summary>How long a stopping run may take to finish its message and QUIT before its I/O is cut.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Account keys that are the same name in lower case (first kept, second dropped). Not a configuration key.</summary>
+    internal List<(string First, string Second)> FoldedAccountKeys { get; } = [];
+
     /// <summary>The folder relative paths resolve against (the configuration file's folder). Not a configuration key.</summary>
     internal string BaseDirectory { get; set; } = Directory.GetCurrentDirectory();
 }

@@ -15,24 +15,41 @@ namespace Pop3Ingest.Worker.Options;
 /// Every rule a configuration can break, each reported with its full key, so that a bad configuration stops
 /// the host at start with a line an operator can act on.
 /// </summary>
-internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configuration) : IValidateOptions<Pop3IngestOptions>
+/// <remarks>With a verb's <c>--account</c> (onlyAccount), the other accounts are neither bound nor checked.</remarks>
+internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configuration, string? onlyAccount = null) : IValidateOptions<Pop3IngestOptions>
 {
     private const string Root = Pop3IngestOptions.Section;
     private static readonly string DefaultLedgerConnectionString = new LedgerOptions().ConnectionString!;
 
+    /// <summary>
+    /// The longest waits accepted. .NET timers overflow at about 49.7 days (2^32 ms), and the timeouts are added
+    /// to and scaled from each other; these bounds are far above any real need and far below that.
+    /// </summary>
+    internal static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(1);
+
+    internal static readonly TimeSpan MaxSessionTimeout = TimeSpan.FromDays(7);
+
+    internal static readonly TimeSpan MaxShutdownTimeout = TimeSpan.FromDays(1);
+
+    /// <summary>An account name is a folder name in the store and part of blob names, event ids and metric labels.</summary>
+    internal const int MaxAccountNameLength = 64;
+
     public ValidateOptionsResult Validate(string? name, Pop3IngestOptions options)
     {
         var errors = new List<string>();
-        UnknownKeys(configuration.GetSection(Root), typeof(Pop3IngestOptions), errors);
+        UnknownKeys(configuration.GetSection(Root), typeof(Pop3IngestOptions), errors, onlyAccount);
         ValidateLedger(options.Ledger, errors);
         ValidateStorage(options.Storage, errors);
         ValidateNotifications(options.Notifications, errors);
 
         ValidateScheduler(options.Scheduler, options.Http, errors);
         ValidateCluster(options, errors);
-        if (options.ShutdownTimeout <= TimeSpan.Zero)
+        InRange($"{Root}:ShutdownTimeout", options.ShutdownTimeout, TimeSpan.FromSeconds(1), MaxShutdownTimeout, errors);
+        foreach (var (first, second) in options.FoldedAccountKeys)
         {
-            errors.Add($"{Root}:ShutdownTimeout must be positive.");
+            // The second key is not among the accounts validated below.
+            CheckAccountKey(second, errors);
+            errors.Add($"{Root}:Accounts:{second}: the name is the same as {Root}:Accounts:{first} in lower case (names are matched case-insensitively); rename one.");
         }
 
         foreach (var account in options.Accounts.Values)
@@ -65,9 +82,9 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
 
         if (ledger.ConnectionStringFile is { } file)
         {
-            if (!File.Exists(file))
+            if (SecretFile.Problem(file) is { } problem)
             {
-                errors.Add($"{key}:ConnectionStringFile: the file {file} does not exist.");
+                errors.Add($"{key}:ConnectionStringFile: {problem}");
             }
 
             return;
@@ -103,9 +120,9 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
                 errors.Add($"{key}: set ConnectionString or ConnectionStringFile, not both.");
             }
 
-            if (!File.Exists(file))
+            if (SecretFile.Problem(file) is { } problem)
             {
-                errors.Add($"{key}:ConnectionStringFile: the file {file} does not exist.");
+                errors.Add($"{key}:ConnectionStringFile: {problem}");
             }
 
             return;
@@ -262,13 +279,13 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
 
         if (connectionStringFile is not null)
         {
-            if (!File.Exists(connectionStringFile))
-            {
-                errors.Add($"{key}:ConnectionStringFile: the file {connectionStringFile} does not exist.");
-            }
-            else
+            try
             {
                 CheckConnectionString($"{key}:ConnectionStringFile ({connectionStringFile})", OptionsSetup.ReadSecretFile(connectionStringFile), blob, errors);
+            }
+            catch (SecretFileException e)
+            {
+                errors.Add($"{key}:ConnectionStringFile: {e.Message}");
             }
         }
 
@@ -314,10 +331,7 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
 
     private static void ValidateAccount(AccountOptions account, string key, List<string> errors)
     {
-        if (!AccountName().IsMatch(account.Name))
-        {
-            errors.Add($"{key}: account names may hold letters, digits, '-' and '_' only.");
-        }
+        CheckAccountKey(account.Key, errors);
 
         if (string.IsNullOrWhiteSpace(account.Host))
         {
@@ -361,6 +375,15 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
         {
             errors.Add($"{key}:Username is required.");
         }
+        else if (account.Username.Any(char.IsControl))
+        {
+            errors.Add($"{key}:Username holds a control character (a line break would inject a POP3 command); remove it.");
+        }
+
+        if (account.Password is { } password && password.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0)
+        {
+            errors.Add($"{key}:Password holds a line break or NUL, which cannot be sent to a POP3 server; remove it.");
+        }
 
         if (account.Auth != Pop3AuthMethod.XOAuth2)
         {
@@ -372,9 +395,9 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
             {
                 errors.Add($"{key}: set Password or PasswordFile, not both.");
             }
-            else if (account.PasswordFile is { } file && !File.Exists(file))
+            else if (account.PasswordFile is { } file && SecretFile.Problem(file) is { } problem)
             {
-                errors.Add($"{key}:PasswordFile: the file {file} does not exist.");
+                errors.Add($"{key}:PasswordFile: {problem}");
             }
         }
         else
@@ -414,14 +437,14 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
             errors.Add($"{key}:MaxMessageBytes cannot be negative.");
         }
 
-        if (account.Timeout <= TimeSpan.Zero)
-        {
-            errors.Add($"{key}:Timeout must be positive.");
-        }
-
+        InRange($"{key}:Timeout", account.Timeout, TimeSpan.FromSeconds(1), MaxTimeout, errors);
         if (account.SessionTimeout < account.Timeout)
         {
             errors.Add($"{key}:SessionTimeout must not be shorter than Timeout.");
+        }
+        else
+        {
+            InRange($"{key}:SessionTimeout", account.SessionTimeout, TimeSpan.FromSeconds(1), MaxSessionTimeout, errors);
         }
     }
 
@@ -445,9 +468,9 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
 
         foreach (var (name, file) in new[] { ("ClientSecretFile", account.ClientSecretFile), ("ClientCertificateFile", account.ClientCertificateFile) })
         {
-            if (file is not null && !File.Exists(file))
+            if (file is not null && SecretFile.Problem(file) is { } problem)
             {
-                errors.Add($"{key}:{name}: the file {file} does not exist.");
+                errors.Add($"{key}:{name}: {problem}");
             }
         }
 
@@ -476,6 +499,11 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
         {
             errors.Add($"{key}:Schedule: '{account.Schedule}' is not a Quartz cron expression ({problem}).");
         }
+        else if (hasSchedule && !Jobs.ScheduleSpec.FiresAgain(account.Schedule!))
+        {
+            // Quartz refuses a trigger that will never fire; at start that would stop the whole service.
+            errors.Add($"{key}:Schedule: '{account.Schedule}' never fires (a date that does not exist, or a year in the past).");
+        }
     }
 
     private static void ValidateScheduler(SchedulerOptions scheduler, HttpOptions http, List<string> errors)
@@ -490,9 +518,9 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
             errors.Add($"{Root}:Scheduler:MaxConnectionsPerHost must be at least 1.");
         }
 
-        if (scheduler.Jitter is { } jitter && jitter < TimeSpan.Zero)
+        if (scheduler.Jitter is { } jitter)
         {
-            errors.Add($"{Root}:Scheduler:Jitter cannot be negative.");
+            InRange($"{Root}:Scheduler:Jitter", jitter, TimeSpan.Zero, Jobs.ScheduleSpec.MaxJitter, errors);
         }
 
         if (scheduler.MaxBackoff < TimeSpan.FromSeconds(1))
@@ -506,6 +534,15 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
                 uri.Scheme is not ("http" or "https"))
             {
                 errors.Add($"{Root}:Http:Urls: '{url}' is not an http(s) URL.");
+            }
+        }
+
+        foreach (var host in (http.AllowedHosts ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var name = host.StartsWith("*.", StringComparison.Ordinal) ? host[2..] : host;
+            if (host != "*" && Uri.CheckHostName(name) != UriHostNameType.Dns)
+            {
+                errors.Add($"{Root}:Http:AllowedHosts: '{host}' is not a host name (IP literals and localhost are always allowed; '*.example.com' allows subdomains).");
             }
         }
 
@@ -528,7 +565,7 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(SchedulerOptions))]
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(HttpOptions))]
     [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "Every option class is kept by the DynamicDependency attributes above.")]
-    private static void UnknownKeys(IConfigurationSection section, Type type, List<string> errors)
+    private static void UnknownKeys(IConfigurationSection section, Type type, List<string> errors, string? onlyEntry = null)
     {
         var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
@@ -544,7 +581,7 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
             if (propertyType.IsGenericType && propertyType.GetGenericTypeDefinition() == typeof(Dictionary<,>))
             {
                 var valueType = propertyType.GetGenericArguments()[1];
-                foreach (var entry in child.GetChildren())
+                foreach (var entry in onlyEntry is null ? child.GetChildren() : [child.GetSection(onlyEntry)])
                 {
                     UnknownKeys(entry, valueType, errors);
                 }
@@ -556,8 +593,30 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
         }
     }
 
-    /// <summary>Account names: letters, digits, '-' and '_'.</summary>
-    [GeneratedRegex("^[A-Za-z0-9_-]+$")]
+    private static void CheckAccountKey(string name, List<string> errors)
+    {
+        // The key as written, not its lower-case form: ToLowerInvariant folds the Kelvin sign (U+212A) to 'k'.
+        if (!AccountName().IsMatch(name))
+        {
+            errors.Add($"{Root}:Accounts:{name}: account names may hold ASCII letters, digits, '-' and '_' only.");
+        }
+        else if (name.Length > MaxAccountNameLength)
+        {
+            errors.Add($"{Root}:Accounts:{name.ToLowerInvariant()}: the account name has {name.Length} characters; at most {MaxAccountNameLength} are accepted (it is a folder name in the store).");
+        }
+    }
+
+    /// <summary>Refuses <paramref name="value"/> outside [<paramref name="min"/>, <paramref name="max"/>], naming the range.</summary>
+    private static void InRange(string key, TimeSpan value, TimeSpan min, TimeSpan max, List<string> errors)
+    {
+        if (value < min || value > max)
+        {
+            errors.Add($"{key}: {value} is out of range ({min} to {max}).");
+        }
+    }
+
+    /// <summary>Account names: ASCII letters, digits, '-' and '_'.</summary>
+    [GeneratedRegex(@"^[A-Za-z0-9_-]+\z")]
     private static partial Regex AccountName();
 
     /// <summary>Container and queue names: 3-63 characters, lower-case letters, digits and hyphens, no hyphen at either end or twice in a row.</summary>
