@@ -99,6 +99,31 @@ public sealed class IngestionRunTests
     }
 
     [Fact]
+    public async Task A_ledger_file_deleted_during_a_run_fails_the_run_before_anything_is_deleted()
+    {
+        var (mailbox, harness) = await SetUpAsync(3);
+        await using var _ = mailbox;
+        await using var __ = harness;
+        var ledgerFile = Path.Combine(harness.Root, "ledger.db");
+        mailbox.Intercept = (line, _) =>
+        {
+            if (line.StartsWith("RETR", StringComparison.Ordinal) && File.Exists(ledgerFile))
+            {
+                File.Delete(ledgerFile); // an operator's clean-up, a volume swapped under the process
+            }
+
+            return Task.FromResult(false);
+        };
+
+        var result = await harness.RunAsync(harness.Account(mailbox));
+
+        Assert.Equal((RunOutcome.Failed, FailureKind.Ledger), (result.Outcome, result.FailureKind));
+        Assert.Contains("deleted or replaced", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(mailbox.Commands, c => c.StartsWith("DELE", StringComparison.Ordinal));
+        Assert.Equal(3, mailbox.Live.Count);
+    }
+
+    [Fact]
     public async Task Every_message_is_stored_only_after_its_pending_row_is_committed_when_the_rows_go_in_two_transactions()
     {
         // 200 new messages: the first 64 rows go in one transaction, the rest in a second, both in the background; each
@@ -139,6 +164,8 @@ public sealed class IngestionRunTests
         public Task MigrateAsync(CancellationToken cancellationToken) => inner.MigrateAsync(cancellationToken);
 
         public Task PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);
+
+        public Task ProbeWriteAsync(CancellationToken cancellationToken) => inner.ProbeWriteAsync(cancellationToken);
 
         public Task<IReadOnlyList<LedgerRow>> GetAccountAsync(string account, CancellationToken cancellationToken) => inner.GetAccountAsync(account, cancellationToken);
 

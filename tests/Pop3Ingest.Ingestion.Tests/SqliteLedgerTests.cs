@@ -201,4 +201,19 @@ public sealed class SqliteLedgerTests : IDisposable
         generations = (await ledger.GetAccountAsync("a", CancellationToken.None)).Where(r => r.Uidl == "s").OrderBy(r => r.Generation).ToList();
         Assert.Equal([("ab", (long?)null), ("cd", (long?)140)], generations.Select(r => (r.Sha256, r.ListSize)));
     }
+
+    [Fact]
+    public async Task The_write_probe_fails_on_a_ledger_that_answers_reads_but_cannot_be_written_and_leaves_nothing_behind()
+    {
+        var ledger = new SqliteLedger($"Data Source={Database}");
+        await ledger.MigrateAsync(CancellationToken.None);
+        await ledger.ProbeWriteAsync(CancellationToken.None);
+        Assert.Empty(await ledger.CountAsync(CancellationToken.None));
+
+        // A read-only mount or an immutable file: SQLite opens it read-only, and reads still work.
+        var readOnly = new SqliteLedger($"Data Source={Database};Mode=ReadOnly");
+        await readOnly.PingAsync(CancellationToken.None);
+        var error = await Assert.ThrowsAsync<SqliteException>(() => readOnly.ProbeWriteAsync(CancellationToken.None));
+        Assert.Contains("readonly", error.Message, StringComparison.OrdinalIgnoreCase);
+    }
 }

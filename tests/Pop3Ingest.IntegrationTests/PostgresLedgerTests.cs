@@ -190,6 +190,21 @@ public sealed class PostgresLedgerTests(PostgresFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task The_write_probe_fails_on_a_read_only_connection_and_leaves_nothing_behind()
+    {
+        var (ledger, connectionString) = await NewLedgerAsync();
+        await using var _ = ledger;
+        await ledger.ProbeWriteAsync(CancellationToken.None);
+        Assert.Empty(await ledger.CountAsync(CancellationToken.None));
+
+        // A read-only role, a hot standby: reads answer, writes do not.
+        await using var readOnly = new PostgresLedger(connectionString + ";Options=-c default_transaction_read_only=on");
+        await readOnly.PingAsync(CancellationToken.None);
+        var error = await Assert.ThrowsAsync<PostgresException>(() => readOnly.ProbeWriteAsync(CancellationToken.None));
+        Assert.Equal("25006", error.SqlState);
+    }
+
+    [Fact]
     public async Task A_ledger_of_the_first_schema_keeps_every_row_and_gets_generations_and_list_sizes()
     {
         var connectionString = await fixture.Server.CreateDatabaseAsync("upgrade");

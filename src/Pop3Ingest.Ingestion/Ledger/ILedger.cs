@@ -13,6 +13,9 @@ public interface ILedger
     /// <summary>Checks that the ledger answers (readiness).</summary>
     Task PingAsync(CancellationToken cancellationToken);
 
+    /// <summary>Proves the ledger can be written (<c>check</c>): a row written in a transaction that is rolled back.</summary>
+    Task ProbeWriteAsync(CancellationToken cancellationToken);
+
     /// <summary>Every row of an account that is not pruned.</summary>
     Task<IReadOnlyList<LedgerRow>> GetAccountAsync(string account, CancellationToken cancellationToken);
 

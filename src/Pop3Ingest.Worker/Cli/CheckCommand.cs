@@ -66,7 +66,7 @@ internal static class CheckCommand
         {
             var ledger = services.GetRequiredService<ILedger>();
             await ledger.MigrateAsync(ct).ConfigureAwait(false);
-            await ledger.PingAsync(ct).ConfigureAwait(false);
+            await ledger.ProbeWriteAsync(ct).ConfigureAwait(false);
             return context.Options.Ledger.Provider;
         }).ConfigureAwait(false);
         await Probe("store", async ct =>

@@ -78,6 +78,17 @@ internal sealed class PostgresLedger : ILedger, IAsyncDisposable, IDisposable
         await LedgerSql.ScalarAsync(connection, $"SELECT count(*) FROM {Table} WHERE false;", null, cancellationToken).ConfigureAwait(false);
     }
 
+    public async Task ProbeWriteAsync(CancellationToken cancellationToken)
+    {
+        // A read-only user or a standby answers reads; only a write tells. The probe row is never committed.
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await LedgerSql.ExecuteAsync(connection,
+            $"INSERT INTO {Table} ({Record.Columns}) VALUES ('.write-probe', ''::bytea, '.write-probe', 'Seeded', 0, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, 0, NULL);",
+            transaction, cancellationToken).ConfigureAwait(false);
+        await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task<IReadOnlyList<LedgerRow>> GetAccountAsync(string account, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

@@ -13,8 +13,14 @@ namespace Pop3Ingest.Ingestion.Ledger.Sqlite;
 internal sealed class SqliteLedger : ILedger
 {
     private const string Terminal = "('Seeded','Oversize','Quarantined')";
+
+    /// <summary>The account of the write probe's row: a dot, which no configured account name can hold.</summary>
+    private const string ProbeAccount = ".write-probe";
     private readonly string _connectionString;
     private readonly int _busyTimeoutMs;
+    private readonly string? _path;
+    private readonly Lock _witnessLock = new();
+    private FileStream? _witness;
 
     public SqliteLedger(string connectionString)
     {
@@ -28,7 +34,8 @@ internal sealed class SqliteLedger : ILedger
         _busyTimeoutMs = builder.DefaultTimeout * 1000;
         if (builder.DataSource is { Length: > 0 } path && !path.Equals(":memory:", StringComparison.Ordinal) && builder.Mode != SqliteOpenMode.Memory)
         {
-            var folder = Path.GetDirectoryName(Path.GetFullPath(path));
+            _path = Path.GetFullPath(path);
+            var folder = Path.GetDirectoryName(_path);
             if (folder is not null)
             {
                 Directory.CreateDirectory(folder);
@@ -65,6 +72,19 @@ internal sealed class SqliteLedger : ILedger
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        OpenWitness();
+    }
+
+    public async Task ProbeWriteAsync(CancellationToken cancellationToken)
+    {
+        // A read-only mount or an immutable file opens (SQLite falls back to read-only) and answers reads; only a write
+        // tells. The probe row is never committed.
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken).ConfigureAwait(false);
+        await LedgerSql.ExecuteAsync(connection,
+            $"INSERT INTO messages ({LedgerRecord.Columns}) VALUES ('{ProbeAccount}', '', '{ProbeAccount}', 'Seeded', 0, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, 0, NULL);",
+            transaction, cancellationToken).ConfigureAwait(false);
+        await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task PingAsync(CancellationToken cancellationToken)
@@ -155,13 +175,14 @@ internal sealed class SqliteLedger : ILedger
                 Set(p[4], message.Sha256);
             },
             cancellationToken).ConfigureAwait(false);
+        EnsureFileInPlace();
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public Task MarkNotifiedAsync(string account, IReadOnlyCollection<string> uidls, DateTimeOffset at, CancellationToken cancellationToken) =>
         UpdateManyAsync(
             "UPDATE messages SET state = 'Notified', notified_at = @now, updated_at = @now WHERE account = @account AND uidl = @uidl AND state = 'Stored';",
-            account, uidls, at, cancellationToken);
+            account, uidls, at, cancellationToken, allowsDelete: true);
 
     public Task MarkDeletedAsync(string account, IReadOnlyCollection<string> uidls, DateTimeOffset at, CancellationToken cancellationToken) =>
         UpdateManyAsync(
@@ -250,7 +271,8 @@ internal sealed class SqliteLedger : ILedger
         return await LedgerSql.CountAsync(connection, "SELECT account, state, count(*) FROM messages GROUP BY account, state;", cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task UpdateManyAsync(string sql, string account, IReadOnlyCollection<string> uidls, DateTimeOffset at, CancellationToken cancellationToken)
+    private async Task UpdateManyAsync(string sql, string account, IReadOnlyCollection<string> uidls, DateTimeOffset at, CancellationToken cancellationToken,
+        bool allowsDelete = false)
     {
         if (uidls.Count == 0)
         {
@@ -272,7 +294,57 @@ internal sealed class SqliteLedger : ILedger
                 Set(p[2], uidl);
             },
             cancellationToken).ConfigureAwait(false);
+        if (allowsDelete)
+        {
+            EnsureFileInPlace();
+        }
+
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Keeps a handle on the ledger file the connections write to, to tell later whether it is still the file at the
+    /// path. Never closed while the process lives: closing any descriptor of the file would drop SQLite's POSIX locks.
+    /// </summary>
+    private void OpenWitness()
+    {
+        if (_path is null || !OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        lock (_witnessLock)
+        {
+            _witness ??= new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+        }
+    }
+
+    /// <summary>
+    /// Before a commit that lets the run send DELE: the ledger file deleted or replaced while in use would take the
+    /// commit with it (the connections go on writing to the unlinked file, and the next start begins with an empty
+    /// ledger), so the message would be deleted on the server with no record of where it was stored. Linux shows an
+    /// unlinked file's descriptor as "(deleted)" under /proc/self/fd.
+    /// </summary>
+    private void EnsureFileInPlace()
+    {
+        FileStream? witness;
+        lock (_witnessLock)
+        {
+            witness = _witness;
+        }
+
+        if (witness is null)
+        {
+            return;
+        }
+
+        var target = new FileInfo($"/proc/self/fd/{witness.SafeFileHandle.DangerousGetHandle()}").LinkTarget;
+        if (target is null || target.EndsWith(" (deleted)", StringComparison.Ordinal) || !File.Exists(_path))
+        {
+            throw new LedgerFileReplacedException(
+                $"The ledger file {_path} was deleted or replaced while the worker used it, so nothing more is recorded and nothing is deleted " +
+                "on the server. Stop the worker, put the ledger back (or run 'ledger rebuild' for each account), then start it again.");
+        }
     }
 
     /// <summary>
