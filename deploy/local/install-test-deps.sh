@@ -92,6 +92,17 @@ if ! command -v npm > /dev/null; then
     missing+=(nodejs npm)
 fi
 
+# kubectl renders the Kubernetes kustomizations in DeployFilesTests: Debian's kubernetes-client, unless a kubectl is
+# there already (another vendor's kubectl package owns the same path and would conflict).
+if ! command -v kubectl > /dev/null; then
+    missing+=(kubernetes-client)
+fi
+
+# systemd-analyze verifies the systemd unit in DeployFilesTests (Debian's systemd package ships it).
+if ! command -v systemd-analyze > /dev/null; then
+    missing+=(systemd)
+fi
+
 export DEBIAN_FRONTEND=noninteractive
 if (( ${#missing[@]} > 0 )); then
     log "installing: ${missing[*]}"
