@@ -131,7 +131,8 @@ internal static class HeaderValues
         };
     }
 
-    private static void Flatten(InternetAddressList list, List<MailboxAddress> into)
+    /// <summary>MimeKit's addresses as the reader reports them: mailboxes in order, group members in place of their group.</summary>
+    internal static void Flatten(InternetAddressList list, List<MailboxAddress> into)
     {
         foreach (var address in list)
         {

@@ -153,23 +153,11 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         return new MessageDate(message.Date == DateTimeOffset.MinValue ? null : message.Date.ToUniversalTime(), raw);
     }
 
+    /// <summary>The conversion from MimeKit's address types is the reader's own: the parse it converts is what is compared.</summary>
     private static List<MailboxAddress> Flatten(InternetAddressList list)
     {
         var result = new List<MailboxAddress>();
-        foreach (var address in list)
-        {
-            switch (address)
-            {
-                case MimeKit.MailboxAddress mailbox when !string.IsNullOrWhiteSpace(mailbox.Address):
-                    var name = mailbox.Name?.Trim();
-                    result.Add(new MailboxAddress(string.IsNullOrEmpty(name) ? null : name, mailbox.Address));
-                    break;
-                case GroupAddress group:
-                    result.AddRange(Flatten(group.Members));
-                    break;
-            }
-        }
-
+        HeaderValues.Flatten(list, result);
         return result;
     }
 
