@@ -47,15 +47,12 @@ internal static class HeaderValues
         }
     }
 
-    /// <summary>The Date field: the instant in UTC when MimeKit understands the text, and the text itself.</summary>
+    /// <summary>The Date field: the instant in UTC when the text gives it for certain (see <see cref="DateText"/>), and the text itself.</summary>
     public static MessageDate Date(ReadOnlySpan<byte> raw, Encoding fallback)
     {
         using var value = Unfolded.From(raw);
         var text = Charsets.DecodeUnlabelled(value.Span, fallback).Trim();
-        DateTimeOffset? utc = value.Length > 0 && DateUtils.TryParse(value.Buffer, 0, value.Length, out var date)
-            ? date.ToUniversalTime()
-            : null;
-        return new MessageDate(utc, text);
+        return new MessageDate(text.Length > 0 ? DateText.ToUtc(text) : null, text);
     }
 
     /// <summary>Unstructured text (Subject): unfolded, RFC 2047 decoded, trimmed.</summary>
