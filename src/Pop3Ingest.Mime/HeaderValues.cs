@@ -40,7 +40,8 @@ internal static class HeaderValues
     /// <summary>Appends the mailboxes of an address list; the members of groups are listed, group names are not.</summary>
     public static void AddAddresses(ReadOnlySpan<byte> raw, ParserOptions options, List<MailboxAddress> into)
     {
-        using var value = Unfolded.From(raw);
+        using var value = Unfolded.From(raw, repairEncodedWords: true);
+
         if (value.Length > 0 && InternetAddressList.TryParse(options, value.Buffer, 0, value.Length, out var list))
         {
             Flatten(list, into);
@@ -58,7 +59,7 @@ internal static class HeaderValues
     /// <summary>Unstructured text (Subject): unfolded, RFC 2047 decoded, trimmed.</summary>
     public static string Text(ReadOnlySpan<byte> raw, ParserOptions options)
     {
-        using var value = Unfolded.From(raw);
+        using var value = Unfolded.From(raw, repairEncodedWords: true);
         return Rfc2047.DecodeText(options, value.Buffer, 0, value.Length).Trim();
     }
 
@@ -100,14 +101,14 @@ internal static class HeaderValues
     /// <summary>Content-Type (RFC 2045 §5.1); <see langword="null"/> when it cannot be parsed.</summary>
     public static ContentType? ContentType(ReadOnlySpan<byte> raw, ParserOptions options)
     {
-        using var value = Unfolded.From(raw);
+        using var value = Unfolded.From(raw, repairEncodedWords: true);
         return value.Length > 0 && MimeKit.ContentType.TryParse(options, value.Buffer, 0, value.Length, out var type) ? type : null;
     }
 
     /// <summary>Content-Disposition (RFC 2183); <see langword="null"/> when it cannot be parsed.</summary>
     public static ContentDisposition? ContentDisposition(ReadOnlySpan<byte> raw, ParserOptions options)
     {
-        using var value = Unfolded.From(raw);
+        using var value = Unfolded.From(raw, repairEncodedWords: true);
         return value.Length > 0 && MimeKit.ContentDisposition.TryParse(options, value.Buffer, 0, value.Length, out var disposition) ? disposition : null;
     }
 
@@ -150,10 +151,13 @@ internal static class HeaderValues
     /// <summary>A field value with its folding LFs removed, in a pooled buffer (MimeKit parses from byte arrays).</summary>
     private readonly struct Unfolded : IDisposable
     {
-        private Unfolded(byte[] buffer, int length)
+        private readonly bool _pooled;
+
+        private Unfolded(byte[] buffer, int length, bool pooled)
         {
             Buffer = buffer;
             Length = length;
+            _pooled = pooled;
         }
 
         public byte[] Buffer { get; }
@@ -162,7 +166,8 @@ internal static class HeaderValues
 
         public ReadOnlySpan<byte> Span => Buffer.AsSpan(0, Length);
 
-        public static Unfolded From(ReadOnlySpan<byte> raw)
+        /// <summary>The unfolded value; with <paramref name="repairEncodedWords"/>, its encoded words repaired (<see cref="EncodedWordRepair"/>).</summary>
+        public static Unfolded From(ReadOnlySpan<byte> raw, bool repairEncodedWords = false)
         {
             var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(raw.Length, 1));
             var length = 0;
@@ -177,9 +182,21 @@ internal static class HeaderValues
             // Trimmed like the text the other fields give (RFC 5322 §2.2: the space after the colon is not the value's).
             var trimmed = buffer.AsSpan(0, length).Trim(" \t\r"u8);
             trimmed.CopyTo(buffer);
-            return new Unfolded(buffer, trimmed.Length);
+            if (repairEncodedWords && EncodedWordRepair.Repair(buffer.AsSpan(0, trimmed.Length)) is { } repaired)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                return new Unfolded(repaired, repaired.Length, pooled: false);
+            }
+
+            return new Unfolded(buffer, trimmed.Length, pooled: true);
         }
 
-        public void Dispose() => ArrayPool<byte>.Shared.Return(Buffer);
+        public void Dispose()
+        {
+            if (_pooled)
+            {
+                ArrayPool<byte>.Shared.Return(Buffer);
+            }
+        }
     }
 }
