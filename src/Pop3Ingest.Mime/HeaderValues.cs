@@ -42,7 +42,11 @@ internal static class HeaderValues
     {
         using var value = Unfolded.From(raw, repairEncodedWords: true);
 
-        if (value.Length > 0 && InternetAddressList.TryParse(options, value.Buffer, 0, value.Length, out var list))
+        // Empty elements at either end (",,, a@b.c ,,") make MimeKit refuse the whole list; RFC 5322 §4.4 allows them
+        // (obs-addr-list), so they are cut off first. Those in the middle MimeKit skips itself.
+        var first = value.Span.IndexOfAnyExcept(" \t,"u8);
+        var last = value.Span.LastIndexOfAnyExcept(" \t,"u8);
+        if (first >= 0 && InternetAddressList.TryParse(options, value.Buffer, first, last - first + 1, out var list))
         {
             Flatten(list, into);
         }
@@ -102,14 +106,89 @@ internal static class HeaderValues
     public static ContentType? ContentType(ReadOnlySpan<byte> raw, ParserOptions options)
     {
         using var value = Unfolded.From(raw, repairEncodedWords: true);
-        return value.Length > 0 && MimeKit.ContentType.TryParse(options, value.Buffer, 0, value.Length, out var type) ? type : null;
+        return value.Length > 0 ? ParseKeepingGoodParameters<ContentType>(MimeKit.ContentType.TryParse, value.Buffer, value.Length, options) : null;
     }
 
     /// <summary>Content-Disposition (RFC 2183); <see langword="null"/> when it cannot be parsed.</summary>
     public static ContentDisposition? ContentDisposition(ReadOnlySpan<byte> raw, ParserOptions options)
     {
         using var value = Unfolded.From(raw, repairEncodedWords: true);
-        return value.Length > 0 && MimeKit.ContentDisposition.TryParse(options, value.Buffer, 0, value.Length, out var disposition) ? disposition : null;
+        return value.Length > 0 ? ParseKeepingGoodParameters<ContentDisposition>(MimeKit.ContentDisposition.TryParse, value.Buffer, value.Length, options) : null;
+    }
+
+    private delegate bool TryParser<T>(ParserOptions options, byte[] buffer, int startIndex, int length, out T? value)
+        where T : class;
+
+    /// <summary>
+    /// A Content-Type or Content-Disposition value; when MimeKit refuses it whole, the type and the parameters it
+    /// accepts one by one. One bad RFC 2231 section name (<c>attachment; filename*0=a; filename*x=b</c>) makes MimeKit
+    /// refuse the field, and the part would lose its disposition, its file name, or a multipart its boundary.
+    /// </summary>
+    private static T? ParseKeepingGoodParameters<T>(TryParser<T> tryParse, byte[] buffer, int length, ParserOptions options)
+        where T : class
+    {
+        if (tryParse(options, buffer, 0, length, out var whole))
+        {
+            return whole;
+        }
+
+        var segments = ParameterSegments(buffer.AsSpan(0, length));
+        var type = buffer.AsSpan(0, length)[segments[0]];
+        var kept = new List<byte>(length);
+        kept.AddRange(type);
+        foreach (var segment in segments.Skip(1))
+        {
+            var candidate = new List<byte>(type.Length + 1 + (segment.End.Value - segment.Start.Value));
+            candidate.AddRange(type);
+            candidate.Add((byte)';');
+            candidate.AddRange(buffer.AsSpan(0, length)[segment]);
+            var alone = candidate.ToArray();
+            if (tryParse(options, alone, 0, alone.Length, out _))
+            {
+                kept.Add((byte)';');
+                kept.AddRange(buffer.AsSpan(0, length)[segment]);
+            }
+        }
+
+        var rebuilt = kept.ToArray();
+        return tryParse(options, rebuilt, 0, rebuilt.Length, out var parsed) ? parsed : null;
+    }
+
+    /// <summary>The value split at the semicolons (RFC 2045 §5.1) outside quoted strings and comments.</summary>
+    private static List<Range> ParameterSegments(ReadOnlySpan<byte> value)
+    {
+        var segments = new List<Range>();
+        var start = 0;
+        var quoted = false;
+        var comment = 0;
+        for (var i = 0; i < value.Length; i++)
+        {
+            var b = value[i];
+            if (b == (byte)'\\' && (quoted || comment > 0))
+            {
+                i++;
+            }
+            else if (b == (byte)'"' && comment == 0)
+            {
+                quoted = !quoted;
+            }
+            else if (!quoted && b == (byte)'(')
+            {
+                comment++;
+            }
+            else if (!quoted && b == (byte)')' && comment > 0)
+            {
+                comment--;
+            }
+            else if (!quoted && comment == 0 && b == (byte)';')
+            {
+                segments.Add(start..i);
+                start = i + 1;
+            }
+        }
+
+        segments.Add(start..value.Length);
+        return segments;
     }
 
     /// <summary>Content-Transfer-Encoding (RFC 2045 §6.1), as MimeKit reads it.</summary>

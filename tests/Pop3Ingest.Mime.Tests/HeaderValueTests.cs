@@ -37,7 +37,8 @@ public sealed class HeaderValueTests
         { "Unclosed <a@b.c, next@d.e", [Of("Unclosed", "a@b.c"), Of("next@d.e")] },
         { "\"Unterminated quote <a@b.c>", [Of("Unterminated quote", "a@b.c")] }, // MimeKit recovers the mailbox (was none)
         { "(unterminated comment a@b.c", [] },
-        { ",,, a@b.c ,,", [] }, // MimeKit refuses a list that starts with empty elements, so the whole field yields none (was a@b.c)
+        { ",,, a@b.c ,,", [Of("a@b.c")] }, // MimeKit alone refuses a list that starts with empty elements
+        { " , a@b.c, ,d@e.f, ", [Of("a@b.c"), Of("d@e.f")] },
         { "=?utf-8?B?SsO2cmc?= <j@example.de>", [Of("Jörg", "j@example.de")] }, // unpadded B word
         { "Jürgen <j@ü.example>", [Of("Jürgen", "j@ü.example")] },
     };
@@ -195,13 +196,30 @@ public sealed class HeaderValueTests
         Assert.Equal(expected, Assert.Single(Read("Content-Type: application/octet-stream\r\nContent-Disposition: " + header).Attachments).FileName);
 
     [Fact]
-    public void A_disposition_with_a_broken_continuation_is_refused_whole()
+    public void A_disposition_with_a_broken_continuation_keeps_what_parses()
     {
-        // MimeKit refuses the whole field for one bad RFC 2231 section name, so the part loses its disposition and
-        // name and, being the message's only leaf, is its body (the hand-written parser kept filename "a").
+        // MimeKit alone refuses the whole field for one bad RFC 2231 section name; the part would lose its
+        // disposition and name and, being the message's only leaf, become its body.
         var m = Read("Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename*0=a; filename*x=b");
 
-        Assert.Empty(m.Attachments);
+        Assert.Equal([Attachment("a", "application/octet-stream", 6)], m.Attachments);
+    }
+
+    [Fact]
+    public void A_disposition_type_survives_a_broken_parameter()
+    {
+        var m = Read("Content-Type: text/plain\r\nContent-Disposition: attachment; filename*x=b");
+
+        Assert.Equal([Attachment(null, "text/plain", 6)], m.Attachments);
+    }
+
+    [Fact]
+    public void A_multipart_keeps_its_boundary_beside_a_broken_parameter()
+    {
+        var m = MessageMetadataReader.Read(Encoding.UTF8.GetBytes(
+            "Content-Type: multipart/mixed; name*x=y; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nbody\r\n--b\r\nContent-Type: application/pdf\r\n\r\n%PDF\r\n--b--\r\n"));
+
+        Assert.Equal([Attachment(null, "application/pdf", 4)], m.Attachments);
     }
 
     [Theory]
