@@ -80,9 +80,15 @@ internal sealed class EntityHeaders
         var mediaType = inDigest ? "message/rfc822" : "text/plain";
         string? boundary = null;
         string? typeName = null;
-        if (contentType is not null && IsMediaType(contentType.MimeType))
+        if (contentType is not null && IsToken(contentType.MediaType) && IsToken(contentType.MediaSubtype))
         {
-            mediaType = contentType.MimeType.ToLowerInvariant();
+            // One lower-case string from the two parts: MimeType would build "type/subtype" on every call.
+            mediaType = string.Create(contentType.MediaType.Length + 1 + contentType.MediaSubtype.Length, contentType, static (span, type) =>
+            {
+                type.MediaType.AsSpan().ToLowerInvariant(span);
+                span[type.MediaType.Length] = '/';
+                type.MediaSubtype.AsSpan().ToLowerInvariant(span[(type.MediaType.Length + 1)..]);
+            });
             boundary = contentType.Boundary?.TrimEnd(' ', '\t');
             typeName = contentType.Name;
         }
@@ -104,18 +110,17 @@ internal sealed class EntityHeaders
         return string.IsNullOrEmpty(trimmed) ? null : trimmed;
     }
 
-    /// <summary>RFC 2045 §5.1: <c>type "/" subtype</c>, both tokens.</summary>
-    private static bool IsMediaType(string value)
+    /// <summary>RFC 2045 §5.1: a type or subtype is a token.</summary>
+    private static bool IsToken(string value)
     {
-        var slash = value.IndexOf('/', StringComparison.Ordinal);
-        if (slash <= 0 || slash == value.Length - 1 || value.IndexOf('/', slash + 1) >= 0)
+        if (value.Length == 0)
         {
             return false;
         }
 
         foreach (var c in value)
         {
-            if (c <= ' ' || c >= '\x7F' || c is '(' or ')' or '<' or '>' or '@' or ',' or ';' or ':' or '\\' or '"' or '[' or ']' or '?' or '=')
+            if (c <= ' ' || c >= '\x7F' || c is '(' or ')' or '<' or '>' or '@' or ',' or ';' or ':' or '\\' or '"' or '/' or '[' or ']' or '?' or '=')
             {
                 return false;
             }
