@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Unicode;
+using MimeKit;
 
 namespace Pop3Ingest.Mime;
 
@@ -44,65 +45,63 @@ internal sealed class EntityHeaders
     /// RFC 2045 §5.2: no (or an unusable) Content-Type means text/plain; RFC 2046 §5.1.5: inside multipart/digest,
     /// message/rfc822.
     /// </summary>
-    public static EntityHeaders Parse(HeaderBlock.FieldEnumerator fields, bool inDigest, Encoding fallback, MessageMetadataBuilder? topLevel)
+    public static EntityHeaders Parse(HeaderBlock.FieldEnumerator fields, bool inDigest, HeaderValueContext context, MessageMetadataBuilder? topLevel)
     {
-        string? contentTypeText = null;
-        string? dispositionText = null;
-        string? encodingText = null;
+        ContentType? contentType = null;
+        ContentDisposition? disposition = null;
+        TransferEncoding? encoding = null;
+        var seenContentType = false;
+        var seenDisposition = false;
         var contentTypeIsUtf8 = true;
         while (fields.MoveNext())
         {
             var name = fields.Name;
-            if (contentTypeText is null && Ascii.EqualsIgnoreCase(name, "content-type"u8))
+            if (!seenContentType && Ascii.EqualsIgnoreCase(name, "content-type"u8))
             {
+                seenContentType = true;
                 contentTypeIsUtf8 = Utf8.IsValid(fields.Value);
-                contentTypeText = HeaderBlock.DecodeValue(fields.Value, fallback);
+                contentType = HeaderValues.ContentType(fields.Value, context.Options);
             }
-            else if (dispositionText is null && Ascii.EqualsIgnoreCase(name, "content-disposition"u8))
+            else if (!seenDisposition && Ascii.EqualsIgnoreCase(name, "content-disposition"u8))
             {
-                dispositionText = HeaderBlock.DecodeValue(fields.Value, fallback);
+                seenDisposition = true;
+                disposition = HeaderValues.ContentDisposition(fields.Value, context.Options);
             }
-            else if (encodingText is null && Ascii.EqualsIgnoreCase(name, "content-transfer-encoding"u8))
+            else if (encoding is null && Ascii.EqualsIgnoreCase(name, "content-transfer-encoding"u8))
             {
-                encodingText = HeaderBlock.DecodeValue(fields.Value, fallback);
+                encoding = HeaderValues.TransferEncoding(fields.Value, context.Fallback);
             }
             else
             {
-                topLevel?.AddField(name, fields.Value, fallback);
+                topLevel?.AddField(name, fields.Value, context);
             }
         }
 
-        var contentType = inDigest ? "message/rfc822" : "text/plain";
+        var mediaType = inDigest ? "message/rfc822" : "text/plain";
         string? boundary = null;
-        string? name2 = null;
-        if (contentTypeText is not null)
+        string? typeName = null;
+        if (contentType is not null && IsToken(contentType.MediaType) && IsToken(contentType.MediaSubtype))
         {
-            var parsed = ContentHeaderValue.Parse(contentTypeText, fallback);
-            if (IsMediaType(parsed.Value))
+            // One lower-case string from the two parts: MimeType would build "type/subtype" on every call.
+            mediaType = string.Create(contentType.MediaType.Length + 1 + contentType.MediaSubtype.Length, contentType, static (span, type) =>
             {
-                contentType = parsed.Value;
-                boundary = parsed.GetParameter("boundary")?.TrimEnd(' ', '\t');
-                name2 = parsed.GetParameter("name");
-            }
+                type.MediaType.AsSpan().ToLowerInvariant(span);
+                span[type.MediaType.Length] = '/';
+                type.MediaSubtype.AsSpan().ToLowerInvariant(span[(type.MediaType.Length + 1)..]);
+            });
+            boundary = contentType.Boundary?.TrimEnd(' ', '\t');
+            typeName = contentType.Name;
         }
 
-        string? disposition = null;
-        string? fileName = null;
-        if (dispositionText is not null)
-        {
-            var parsed = ContentHeaderValue.Parse(dispositionText, fallback);
-            disposition = parsed.Value.Length > 0 ? parsed.Value : null;
-            fileName = parsed.GetParameter("filename");
-        }
-
-        fileName = Clean(fileName) ?? Clean(name2);
+        var dispositionType = string.IsNullOrEmpty(disposition?.Disposition) ? null : disposition.Disposition.ToLowerInvariant();
+        var fileName = Clean(disposition?.FileName) ?? Clean(typeName);
         byte[]? boundaryBytes = null;
         if (!string.IsNullOrEmpty(boundary))
         {
-            boundaryBytes = contentTypeIsUtf8 ? System.Text.Encoding.UTF8.GetBytes(boundary) : fallback.GetBytes(boundary);
+            boundaryBytes = contentTypeIsUtf8 ? System.Text.Encoding.UTF8.GetBytes(boundary) : context.Fallback.GetBytes(boundary);
         }
 
-        return new EntityHeaders(contentType, boundaryBytes, ParseEncoding(encodingText), disposition, fileName);
+        return new EntityHeaders(mediaType, boundaryBytes, encoding ?? TransferEncoding.Identity, dispositionType, fileName);
     }
 
     private static string? Clean(string? value)
@@ -111,29 +110,17 @@ internal sealed class EntityHeaders
         return string.IsNullOrEmpty(trimmed) ? null : trimmed;
     }
 
-    private static TransferEncoding ParseEncoding(string? text)
+    /// <summary>RFC 2045 §5.1: a type or subtype is a token.</summary>
+    private static bool IsToken(string value)
     {
-        var token = Rfc5322Tokenizer.RemoveComments(text ?? string.Empty).Trim().ToLowerInvariant();
-        return token switch
-        {
-            "base64" => TransferEncoding.Base64,
-            "quoted-printable" => TransferEncoding.QuotedPrintable,
-            _ => TransferEncoding.Identity,
-        };
-    }
-
-    /// <summary>RFC 2045 §5.1: <c>type "/" subtype</c>, both tokens.</summary>
-    private static bool IsMediaType(string value)
-    {
-        var slash = value.IndexOf('/', StringComparison.Ordinal);
-        if (slash <= 0 || slash == value.Length - 1 || value.IndexOf('/', slash + 1) >= 0)
+        if (value.Length == 0)
         {
             return false;
         }
 
         foreach (var c in value)
         {
-            if (c <= ' ' || c >= '\x7F' || c is '(' or ')' or '<' or '>' or '@' or ',' or ';' or ':' or '\\' or '"' or '[' or ']' or '?' or '=')
+            if (c <= ' ' || c >= '\x7F' || c is '(' or ')' or '<' or '>' or '@' or ',' or ';' or ':' or '\\' or '"' or '/' or '[' or ']' or '?' or '=')
             {
                 return false;
             }

@@ -136,34 +136,6 @@ internal sealed class HeaderBlock : IDisposable
 
     public FieldEnumerator GetFields() => new(Fields);
 
-    /// <summary>Unfolds (RFC 5322 §2.2.3) and decodes a raw field value: UTF-8 when valid, else the fallback.</summary>
-    public static string DecodeValue(ReadOnlySpan<byte> raw, Encoding fallback)
-    {
-        if (raw.IndexOf((byte)'\n') < 0)
-        {
-            return Charsets.DecodeUnlabelled(raw, fallback).Trim();
-        }
-
-        var rented = ArrayPool<byte>.Shared.Rent(raw.Length);
-        try
-        {
-            var length = 0;
-            foreach (var b in raw)
-            {
-                if (b != (byte)'\n')
-                {
-                    rented[length++] = b;
-                }
-            }
-
-            return Charsets.DecodeUnlabelled(rented.AsSpan(0, length), fallback).Trim();
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
-    }
-
     public void Dispose()
     {
         var buffer = _buffer;

@@ -24,42 +24,38 @@ internal sealed class MessageMetadataBuilder
     public bool LimitsExceeded { get; private set; }
 
     /// <summary>Takes one top-level header field (RFC 5322 §3.6); names are matched case-insensitively.</summary>
-    public void AddField(ReadOnlySpan<byte> name, ReadOnlySpan<byte> rawValue, Encoding fallback)
+    public void AddField(ReadOnlySpan<byte> name, ReadOnlySpan<byte> rawValue, HeaderValueContext context)
     {
         switch (name.Length)
         {
             case 2 when Ascii.EqualsIgnoreCase(name, "to"u8):
-                AddressParser.Parse(HeaderBlock.DecodeValue(rawValue, fallback), fallback, _to);
+                HeaderValues.AddAddresses(rawValue, context.Options, _to);
                 break;
             case 2 when Ascii.EqualsIgnoreCase(name, "cc"u8):
-                AddressParser.Parse(HeaderBlock.DecodeValue(rawValue, fallback), fallback, _cc);
+                HeaderValues.AddAddresses(rawValue, context.Options, _cc);
                 break;
             case 4 when Ascii.EqualsIgnoreCase(name, "from"u8):
-                AddressParser.Parse(HeaderBlock.DecodeValue(rawValue, fallback), fallback, _from);
+                HeaderValues.AddAddresses(rawValue, context.Options, _from);
                 break;
             case 4 when _date is null && Ascii.EqualsIgnoreCase(name, "date"u8):
-                {
-                    var raw = HeaderBlock.DecodeValue(rawValue, fallback);
-                    _date = new MessageDate(DateParser.TryParse(raw, out var utc) ? utc : null, raw);
-                    break;
-                }
-
+                _date = HeaderValues.Date(rawValue, context.Fallback);
+                break;
             case 7 when _subject is null && Ascii.EqualsIgnoreCase(name, "subject"u8):
-                _subject = EncodedWordDecoder.Decode(HeaderBlock.DecodeValue(rawValue, fallback), fallback).Trim();
+                _subject = HeaderValues.Text(rawValue, context.Options);
                 break;
             case 8 when Ascii.EqualsIgnoreCase(name, "reply-to"u8):
-                AddressParser.Parse(HeaderBlock.DecodeValue(rawValue, fallback), fallback, _replyTo);
+                HeaderValues.AddAddresses(rawValue, context.Options, _replyTo);
                 break;
             case 10 when !_messageIdSeen && Ascii.EqualsIgnoreCase(name, "message-id"u8):
                 _messageIdSeen = true;
-                _messageId = MessageIdParser.ParseFirst(HeaderBlock.DecodeValue(rawValue, fallback));
+                _messageId = HeaderValues.MessageId(rawValue);
                 break;
             case 10 when _references is null && Ascii.EqualsIgnoreCase(name, "references"u8):
-                _references = MessageIdParser.ParseAll(HeaderBlock.DecodeValue(rawValue, fallback));
+                _references = HeaderValues.MessageIds(rawValue);
                 break;
             case 11 when !_inReplyToSeen && Ascii.EqualsIgnoreCase(name, "in-reply-to"u8):
                 _inReplyToSeen = true;
-                _inReplyTo = MessageIdParser.ParseFirst(HeaderBlock.DecodeValue(rawValue, fallback));
+                _inReplyTo = HeaderValues.MessageIds(rawValue, 1) is [var first] ? first : null;
                 break;
         }
     }

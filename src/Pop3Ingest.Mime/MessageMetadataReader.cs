@@ -40,7 +40,7 @@ public sealed class MessageMetadataReader
     private const int MaxTransportPadding = 256;
 
     private readonly MimeReaderOptions _options;
-    private readonly Encoding _fallback;
+    private readonly HeaderValueContext _headerValues;
     private readonly HeaderBlock _headers;
     private readonly MessageMetadataBuilder _builder = new();
     private readonly List<MimeFrame> _frames = [];
@@ -71,7 +71,7 @@ public sealed class MessageMetadataReader
     public MessageMetadataReader(MimeReaderOptions? options = null)
     {
         _options = (options ?? MimeReaderOptions.Default).Normalized();
-        _fallback = _options.FallbackEncoding;
+        _headerValues = _options.HeaderValues;
         _headers = new HeaderBlock(_options.MaxHeaderBytes);
         _candidate = new byte[_options.MaxBoundaryLength + 4 + MaxTransportPadding];
         _frames.Add(MimeFrame.Message(1, 0, -1));
@@ -473,7 +473,7 @@ public sealed class MessageMetadataReader
 
     private EntityHeaders ParseEntityHeaders()
     {
-        var entity = EntityHeaders.Parse(_headers.GetFields(), _inDigest, _fallback, _isTopEntity ? _builder : null);
+        var entity = EntityHeaders.Parse(_headers.GetFields(), _inDigest, _headerValues, _isTopEntity ? _builder : null);
         _isTopEntity = false;
         return entity;
     }

@@ -11,6 +11,8 @@ public sealed class MimeReaderOptions
 {
     private const int MaxBoundaryLimit = 65536;
 
+    private HeaderValueContext? _headerValues;
+
     /// <summary>The defaults: 256 KiB per header block, depth 32, 1000 parts, boundaries up to 256 bytes, windows-1252.</summary>
     public static MimeReaderOptions Default { get; } = new();
 
@@ -44,6 +46,9 @@ public sealed class MimeReaderOptions
     /// Defaults to windows-1252, a superset of Latin-1's printable characters.
     /// </summary>
     public Encoding FallbackEncoding { get; init; } = Charsets.Windows1252;
+
+    /// <summary>MimeKit's parser options for <see cref="FallbackEncoding"/>, made once per options instance.</summary>
+    internal HeaderValueContext HeaderValues => _headerValues ??= new HeaderValueContext(FallbackEncoding);
 
     /// <summary>These options with out-of-range values brought into range (at least one part, 1 to 65536 boundary bytes).</summary>
     internal MimeReaderOptions Normalized()

@@ -176,21 +176,4 @@ public sealed class PropertyTests
                     && m.LimitsExceeded == (entities > input.maxParts)
                     && m.Attachments.Count == Math.Min(input.parts, input.maxParts - 1);
             });
-
-    [Property(MaxTest = 200)]
-    public Property Header_text_helpers_never_throw() =>
-        Prop.ForAll(
-            Gen.ListOf(Gen.Frequency(
-                (3, Gen.Elements(s_fragments).Select(f => Encoding.UTF8.GetString(f))),
-                (1, Gen.ArrayOf(Gen.Choose(0, 0xFFFF).Select(c => (char)c)).Select(cs => new string(cs)))))
-                .Select(string.Concat).ToArbitrary(),
-            text =>
-            {
-                _ = EncodedWordDecoder.Decode(text);
-                _ = AddressParser.Parse(text);
-                _ = DateParser.TryParse(text, out _);
-                _ = ContentHeaderValue.Parse(text, Encoding.Latin1);
-                _ = MessageIdParser.ParseAll(text);
-                return true;
-            });
 }
