@@ -140,6 +140,50 @@ public sealed class AzureIngestionTests
     }
 
     /// <summary>Dovecot, Azurite, a ledger, the Azure store and notifier, and the runner, all private to one test.</summary>
+    [Fact]
+    public async Task The_consumer_sample_verifies_each_event_against_its_blob_deletes_it_and_leaves_a_tampered_one()
+    {
+        await using var world = await World.StartAsync(blockSize: 256 * 1024);
+        var messages = Enumerable.Range(1, 6).Select(i => TestMessages.Create(i, TestMessages.SizeFor(i))).ToArray();
+        world.Deliver(messages);
+        var result = await world.RunAsync();
+        Assert.True(result.Outcome == RunOutcome.Succeeded, $"{result.FailureKind}: {result.Error}");
+        var stored = (await world.Inspector.ListBlobsAsync(Container)).Where(b => b.Name.EndsWith(".eml", StringComparison.Ordinal)).ToList();
+        Assert.Equal(6, stored.Count);
+
+        // Someone rewrites one blob after the event was sent: its bytes no longer match the event.
+        var container = new Azure.Storage.Blobs.BlobContainerClient(world.Azurite.ConnectionString, Container,
+            new Azure.Storage.Blobs.BlobClientOptions(Azure.Storage.Blobs.BlobClientOptions.ServiceVersion.V2025_11_05));
+        await container.GetBlobClient(stored[2].Name).UploadAsync(new BinaryData("tampered"u8.ToArray()), overwrite: true);
+
+        var handled = new List<(string Id, byte[] Content, string Json)>();
+        var consumer = new ConsumerSample.MailEventConsumer(world.Azurite.ConnectionString, Queue, Container, async (cloudEvent, content, ct) =>
+        {
+            using var copy = new MemoryStream();
+            await content.CopyToAsync(copy, ct);
+            handled.Add((cloudEvent.GetProperty("id").GetString()!, copy.ToArray(), cloudEvent.GetRawText()));
+        });
+        var first = await consumer.ConsumeAsync(maxEvents: 100, visibilityTimeout: TimeSpan.FromSeconds(1), CancellationToken.None);
+
+        Assert.Equal(new ConsumerSample.ConsumeResult(5, 0, 1), first);
+        // Each handled message is the one stored (as RETR returned it), and the tampered one is not among them.
+        var expected = stored.Where((_, i) => i != 2).Select(b => b.Metadata["sha256"]).ToHashSet();
+        Assert.Equal(expected, handled.Select(h => Convert.ToHexStringLower(SHA256.HashData(h.Content))).ToHashSet());
+        Assert.Equal(5, handled.Select(h => h.Id).Distinct().Count());
+
+        // At least once: the same event delivered again is recognised by its id and removed without being handled again.
+        var queue = new Azure.Storage.Queues.QueueClient(world.Azurite.ConnectionString, Queue,
+            new Azure.Storage.Queues.QueueClientOptions(Azure.Storage.Queues.QueueClientOptions.ServiceVersion.V2025_11_05)
+            {
+                MessageEncoding = Azure.Storage.Queues.QueueMessageEncoding.Base64,
+            });
+        await queue.SendMessageAsync(new BinaryData(System.Text.Encoding.UTF8.GetBytes(handled[0].Json)));
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // the tampered event becomes visible again
+        var second = await consumer.ConsumeAsync(maxEvents: 100, visibilityTimeout: TimeSpan.FromSeconds(30), CancellationToken.None);
+        Assert.Equal(new ConsumerSample.ConsumeResult(0, 1, 1), second);
+        Assert.Equal(5, handled.Count);
+    }
+
     private sealed class World : IAsyncDisposable
     {
         private readonly string _folder;
@@ -242,6 +286,7 @@ public sealed class AzureIngestionTests
             {
                 var blob = stored[i];
                 Assert.True(bySubject.TryGetValue(blob.Name, out var root), $"no event for {blob.Name}");
+                EventSchema.AssertValid(root);
                 Assert.Equal("1.0", root.GetProperty("specversion").GetString());
                 Assert.Equal("pop3ingest.message.stored", root.GetProperty("type").GetString());
                 Assert.Equal("/pop3ingest/accounts/alice", root.GetProperty("source").GetString());
