@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-bash deploy/local/install-test-deps.sh
+bash deploy/local/install-demo-deps.sh
 bash deploy/local/demo-dovecot.sh start
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

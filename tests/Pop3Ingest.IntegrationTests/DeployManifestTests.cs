@@ -123,6 +123,16 @@ public sealed class DeployManifestTests
         Assert.Contains("context: ..", File.ReadAllText(Path.Combine(s_root, "deploy", "compose.yaml")), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_quick_start_installs_only_what_the_demo_needs()
+    {
+        var quickStart = File.ReadAllText(Path.Combine(s_root, "deploy", "local", "quickstart.sh"));
+        Assert.Contains("bash deploy/local/install-demo-deps.sh", quickStart, StringComparison.Ordinal);
+        Assert.DoesNotContain("install-test-deps", quickStart, StringComparison.Ordinal);
+        var demoDeps = File.ReadAllText(Path.Combine(s_root, "deploy", "local", "install-demo-deps.sh"));
+        Assert.Contains("PACKAGES=(dovecot-core dovecot-pop3d openssl)", demoDeps, StringComparison.Ordinal);
+    }
+
     private static List<YamlMappingNode> Load(string text)
     {
         var stream = new YamlStream();
