@@ -25,6 +25,7 @@ internal sealed class IngestionMetrics : IDisposable
     private readonly ConcurrentDictionary<(string Name, string Labels), double> _values = new();
     private readonly ConcurrentDictionary<string, double> _durationSum = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _durationCount = new(StringComparer.Ordinal);
+    private readonly RuntimeMetrics _runtime = new();
     private volatile IReadOnlyList<LedgerCount> _ledger = [];
 
     public IngestionMetrics()
@@ -47,14 +48,15 @@ internal sealed class IngestionMetrics : IDisposable
         _deleted.Add(result.Deleted, account);
         _runs.Add(1, account, new("outcome", result.Outcome.ToString()));
         _runDuration.Record(result.Elapsed.TotalSeconds, account);
-        Add("pop3ingest_messages_ingested_total", $"account=\"{result.Account}\"", result.Stored);
-        Add("pop3ingest_bytes_ingested_total", $"account=\"{result.Account}\"", result.StoredBytes);
-        Add("pop3ingest_messages_deleted_total", $"account=\"{result.Account}\"", result.Deleted);
-        Add("pop3ingest_runs_total", $"account=\"{result.Account}\",outcome=\"{result.Outcome}\"", 1);
+        var accountLabel = PrometheusText.Labels(("account", result.Account));
+        Add("pop3ingest_messages_ingested_total", accountLabel, result.Stored);
+        Add("pop3ingest_bytes_ingested_total", accountLabel, result.StoredBytes);
+        Add("pop3ingest_messages_deleted_total", accountLabel, result.Deleted);
+        Add("pop3ingest_runs_total", PrometheusText.Labels(("account", result.Account), ("outcome", result.Outcome.ToString())), 1);
         if (result.IsFailure)
         {
             _failures.Add(1, account, new("kind", result.FailureKind.ToString()));
-            Add("pop3ingest_run_failures_total", $"account=\"{result.Account}\",kind=\"{result.FailureKind}\"", 1);
+            Add("pop3ingest_run_failures_total", PrometheusText.Labels(("account", result.Account), ("kind", result.FailureKind.ToString())), 1);
         }
 
         _durationSum.AddOrUpdate(result.Account, result.Elapsed.TotalSeconds, (_, v) => v + result.Elapsed.TotalSeconds);
@@ -85,39 +87,44 @@ internal sealed class IngestionMetrics : IDisposable
         text.Append("# HELP pop3ingest_run_duration_seconds Run duration.\n# TYPE pop3ingest_run_duration_seconds summary\n");
         foreach (var (account, sum) in _durationSum.OrderBy(d => d.Key, StringComparer.Ordinal))
         {
-            text.Append(CultureInfo.InvariantCulture, $"pop3ingest_run_duration_seconds_sum{{account=\"{account}\"}} {sum}\n");
-            text.Append(CultureInfo.InvariantCulture, $"pop3ingest_run_duration_seconds_count{{account=\"{account}\"}} {_durationCount.GetValueOrDefault(account)}\n");
+            text.Append(CultureInfo.InvariantCulture, $"pop3ingest_run_duration_seconds_sum{{{PrometheusText.Labels(("account", account))}}} {sum}\n");
+            text.Append(CultureInfo.InvariantCulture, $"pop3ingest_run_duration_seconds_count{{{PrometheusText.Labels(("account", account))}}} {_durationCount.GetValueOrDefault(account)}\n");
         }
 
         text.Append("# HELP pop3ingest_ledger_messages Ledger rows by account and state.\n# TYPE pop3ingest_ledger_messages gauge\n");
         foreach (var count in _ledger.OrderBy(c => c.Account, StringComparer.Ordinal).ThenBy(c => c.State))
         {
-            text.Append(CultureInfo.InvariantCulture, $"pop3ingest_ledger_messages{{account=\"{count.Account}\",state=\"{count.State}\"}} {count.Count}\n");
+            text.Append(CultureInfo.InvariantCulture, $"pop3ingest_ledger_messages{{{PrometheusText.Labels(("account", count.Account), ("state", count.State.ToString()))}}} {count.Count}\n");
         }
 
         text.Append("# HELP pop3ingest_messages_quarantined Quarantined messages (left on the server; alert on this).\n# TYPE pop3ingest_messages_quarantined gauge\n");
         foreach (var account in accounts)
         {
             var quarantined = _ledger.Where(c => c.Account == account.Account && c.State == LedgerState.Quarantined).Sum(c => c.Count);
-            text.Append(CultureInfo.InvariantCulture, $"pop3ingest_messages_quarantined{{account=\"{account.Account}\"}} {quarantined}\n");
+            text.Append(CultureInfo.InvariantCulture, $"pop3ingest_messages_quarantined{{{PrometheusText.Labels(("account", account.Account))}}} {quarantined}\n");
         }
 
         text.Append("# HELP pop3ingest_account_consecutive_failures Failed runs in a row.\n# TYPE pop3ingest_account_consecutive_failures gauge\n");
         foreach (var account in accounts)
         {
-            text.Append(CultureInfo.InvariantCulture, $"pop3ingest_account_consecutive_failures{{account=\"{account.Account}\"}} {account.ConsecutiveFailures}\n");
+            text.Append(CultureInfo.InvariantCulture, $"pop3ingest_account_consecutive_failures{{{PrometheusText.Labels(("account", account.Account))}}} {account.ConsecutiveFailures}\n");
         }
 
         text.Append("# HELP pop3ingest_account_last_success_timestamp_seconds Unix time of the last successful run.\n# TYPE pop3ingest_account_last_success_timestamp_seconds gauge\n");
         foreach (var account in accounts.Where(a => a.LastSuccess is not null))
         {
-            text.Append(CultureInfo.InvariantCulture, $"pop3ingest_account_last_success_timestamp_seconds{{account=\"{account.Account}\"}} {account.LastSuccess!.Value.ToUnixTimeSeconds()}\n");
+            text.Append(CultureInfo.InvariantCulture, $"pop3ingest_account_last_success_timestamp_seconds{{{PrometheusText.Labels(("account", account.Account))}}} {account.LastSuccess!.Value.ToUnixTimeSeconds()}\n");
         }
 
+        _runtime.AppendTo(text);
         return text.ToString();
     }
 
-    public void Dispose() => _meter.Dispose();
+    public void Dispose()
+    {
+        _runtime.Dispose();
+        _meter.Dispose();
+    }
 
     private void Add(string name, string labels, double value) =>
         _values.AddOrUpdate((name, labels), value, (_, v) => v + value);
