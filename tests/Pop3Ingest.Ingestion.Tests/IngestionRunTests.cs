@@ -198,6 +198,8 @@ public sealed class IngestionRunTests
         public string LocationOf(string blobName) => inner.LocationOf(blobName);
 
         public Task<Stream?> OpenReadAsync(string blobName, CancellationToken cancellationToken) => inner.OpenReadAsync(blobName, cancellationToken);
+
+        public IAsyncEnumerable<StoredBlob> ListAsync(string account, CancellationToken cancellationToken) => inner.ListAsync(account, cancellationToken);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
