@@ -446,6 +446,29 @@ public sealed class IngestionRunTests
     }
 
     [Fact]
+    public async Task An_empty_ledger_beside_a_store_that_holds_the_accounts_messages_is_warned_about()
+    {
+        var (mailbox, harness) = await SetUpAsync(2);
+        await using var _ = mailbox;
+        await using var __ = harness;
+        var account = harness.Account(mailbox, a => a with { DeletePolicy = DeletePolicy.Never });
+        Assert.Equal(2, (await harness.RunAsync(account)).Stored);
+        Assert.False(harness.Log.Has(3022), "a new ledger beside an empty store is no loss");
+
+        // The ledger is lost: a new one on the same store.
+        var lost = new Ledger.Sqlite.SqliteLedger($"Data Source={Path.Combine(harness.Root, "new-ledger.db")}");
+        await lost.MigrateAsync(CancellationToken.None);
+        harness.RunLedger = lost;
+        var again = await harness.RunAsync(account);
+
+        Assert.Equal(RunOutcome.Succeeded, again.Outcome);
+        var warning = Assert.Single(harness.Log.Entries, e => e.Id.Id == 3022);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
+        Assert.Contains("ledger rebuild --account acct", warning.Message, StringComparison.Ordinal);
+        Assert.Contains(harness.StoredFiles().Select(f => Path.GetRelativePath(harness.StoreRoot, f)), f => warning.Message.Contains(f, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task After_days_deletes_only_once_the_message_is_old_enough()
     {
         var (mailbox, harness) = await SetUpAsync(2);
