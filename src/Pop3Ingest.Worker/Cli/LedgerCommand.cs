@@ -45,14 +45,9 @@ internal static class LedgerCommand
             }
 
             using var signal = new ShutdownSignal();
-            var settings = context.Services.GetRequiredService<AccountSettingsFactory>().Create(options);
             var ledger = context.Services.GetRequiredService<ILedger>();
             await ledger.MigrateAsync(signal.Token).ConfigureAwait(false);
-            await using var client = new Pop3Client(settings.Client);
-            await client.ConnectAsync(signal.Token).ConfigureAwait(false);
-            await client.AuthenticateAsync(await settings.Credentials(signal.Token).ConfigureAwait(false), settings.Auth, signal.Token).ConfigureAwait(false);
-            var uidls = await client.GetUidlsAsync(signal.Token).ConfigureAwait(false);
-            await client.QuitAsync(signal.Token).ConfigureAwait(false);
+            var uidls = await ListUidlsAsync(context, options, signal.Token).ConfigureAwait(false);
             var known = (await ledger.GetAccountAsync(options.Name, signal.Token).ConfigureAwait(false)).Select(r => r.Uidl).ToHashSet(StringComparer.Ordinal);
             var now = DateTimeOffset.UtcNow;
             var rows = uidls.Select(u => u.Uid).Distinct(StringComparer.Ordinal).Where(u => !known.Contains(u)).Select(u => new LedgerRow
@@ -99,14 +94,9 @@ internal static class LedgerCommand
             }
 
             using var signal = new ShutdownSignal();
-            var settings = context.Services.GetRequiredService<AccountSettingsFactory>().Create(options);
             var ledger = context.Services.GetRequiredService<ILedger>();
             await ledger.MigrateAsync(signal.Token).ConfigureAwait(false);
-            await using var client = new Pop3Client(settings.Client);
-            await client.ConnectAsync(signal.Token).ConfigureAwait(false);
-            await client.AuthenticateAsync(await settings.Credentials(signal.Token).ConfigureAwait(false), settings.Auth, signal.Token).ConfigureAwait(false);
-            var uidls = await client.GetUidlsAsync(signal.Token).ConfigureAwait(false);
-            await client.QuitAsync(signal.Token).ConfigureAwait(false);
+            var uidls = await ListUidlsAsync(context, options, signal.Token).ConfigureAwait(false);
             var store = context.Services.GetRequiredService<IMessageStore>();
             var result = await LedgerRebuild.RunAsync(ledger, store, options.Name, [.. uidls.Select(u => u.Uid)], DateTimeOffset.UtcNow, signal.Token).ConfigureAwait(false);
             foreach (var uidl in result.Missing.Take(100))
@@ -233,6 +223,18 @@ internal static class LedgerCommand
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    /// <summary>The UIDLs on the server now: connect, authenticate, UIDL, QUIT (nothing downloaded, nothing deleted).</summary>
+    private static async Task<IReadOnlyList<Pop3UidlEntry>> ListUidlsAsync(WorkerContext context, AccountOptions options, CancellationToken cancellationToken)
+    {
+        var settings = context.Services.GetRequiredService<AccountSettingsFactory>().Create(options);
+        await using var client = new Pop3Client(settings.Client);
+        await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        await client.AuthenticateAsync(await settings.Credentials(cancellationToken).ConfigureAwait(false), settings.Auth, cancellationToken).ConfigureAwait(false);
+        var uidls = await client.GetUidlsAsync(cancellationToken).ConfigureAwait(false);
+        await client.QuitAsync(cancellationToken).ConfigureAwait(false);
+        return uidls;
     }
 
     private static async Task<int> WithContext(string? configPath, Func<WorkerContext, Task<int>> action)

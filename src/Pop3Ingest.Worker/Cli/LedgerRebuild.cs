@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -103,24 +102,8 @@ internal static class LedgerRebuild
 
         await using var content = await store.OpenReadAsync(blob.BlobName, cancellationToken).ConfigureAwait(false)
             ?? throw new StoreException($"{blob.BlobName} was listed but cannot be read: it was removed meanwhile.");
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = ArrayPool<byte>.Shared.Rent(128 * 1024);
-        try
-        {
-            long size = 0;
-            int read;
-            while ((read = await content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                hash.AppendData(buffer, 0, read);
-                size += read;
-            }
-
-            return (size, Convert.ToHexStringLower(hash.GetHashAndReset()));
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        // Blobs are never rewritten: the listed size is the size of what is read.
+        return (blob.Size, Convert.ToHexStringLower(await SHA256.HashDataAsync(content, cancellationToken).ConfigureAwait(false)));
     }
 
     /// <summary>The sidecar's <c>sha256</c> when the sidecar exists, parses, and gives the blob's size; else null.</summary>
