@@ -36,19 +36,9 @@ internal static class LedgerCommand
         {
             account,
         };
-        command.SetAction((parse, _) => WithContext(parse.GetValue(configOption), async context =>
+        command.SetAction((parse, _) => WithServerUidls(parse.GetValue(configOption), parse.GetValue(account)!, async (_, options, ledger, uidls, token) =>
         {
-            var options = Find(context, parse.GetValue(account)!);
-            if (options is null)
-            {
-                return ExitCodes.InvalidConfiguration;
-            }
-
-            using var signal = new ShutdownSignal();
-            var ledger = context.Services.GetRequiredService<ILedger>();
-            await ledger.MigrateAsync(signal.Token).ConfigureAwait(false);
-            var uidls = await ListUidlsAsync(context, options, signal.Token).ConfigureAwait(false);
-            var known = (await ledger.GetAccountAsync(options.Name, signal.Token).ConfigureAwait(false)).Select(r => r.Uidl).ToHashSet(StringComparer.Ordinal);
+            var known = (await ledger.GetAccountAsync(options.Name, token).ConfigureAwait(false)).Select(r => r.Uidl).ToHashSet(StringComparer.Ordinal);
             var now = DateTimeOffset.UtcNow;
             var rows = uidls.Select(u => u.Uid).Distinct(StringComparer.Ordinal).Where(u => !known.Contains(u)).Select(u => new LedgerRow
             {
@@ -58,7 +48,7 @@ internal static class LedgerCommand
             var progress = !Console.IsOutputRedirected;
             for (var i = 0; i < rows.Count; i += 1000)
             {
-                await ledger.InsertAsync(rows.Skip(i).Take(1000).ToList(), signal.Token).ConfigureAwait(false);
+                await ledger.InsertAsync(rows.Skip(i).Take(1000).ToList(), token).ConfigureAwait(false);
                 if (progress)
                 {
                     Console.Write($"\rseeding {options.Name}: {Math.Min(i + 1000, rows.Count)}/{rows.Count}");
@@ -85,20 +75,10 @@ internal static class LedgerCommand
         {
             account,
         };
-        command.SetAction((parse, _) => WithContext(parse.GetValue(configOption), async context =>
+        command.SetAction((parse, _) => WithServerUidls(parse.GetValue(configOption), parse.GetValue(account)!, async (context, options, ledger, uidls, token) =>
         {
-            var options = Find(context, parse.GetValue(account)!);
-            if (options is null)
-            {
-                return ExitCodes.InvalidConfiguration;
-            }
-
-            using var signal = new ShutdownSignal();
-            var ledger = context.Services.GetRequiredService<ILedger>();
-            await ledger.MigrateAsync(signal.Token).ConfigureAwait(false);
-            var uidls = await ListUidlsAsync(context, options, signal.Token).ConfigureAwait(false);
             var store = context.Services.GetRequiredService<IMessageStore>();
-            var result = await LedgerRebuild.RunAsync(ledger, store, options.Name, [.. uidls.Select(u => u.Uid)], DateTimeOffset.UtcNow, signal.Token).ConfigureAwait(false);
+            var result = await LedgerRebuild.RunAsync(ledger, store, options.Name, [.. uidls.Select(u => u.Uid)], DateTimeOffset.UtcNow, token).ConfigureAwait(false);
             foreach (var uidl in result.Missing.Take(100))
             {
                 Console.WriteLine($"{options.Name}: {Printable(uidl)}: not in the store: will be downloaded by the next run.");
@@ -225,17 +205,30 @@ internal static class LedgerCommand
         return command;
     }
 
-    /// <summary>The UIDLs on the server now: connect, authenticate, UIDL, QUIT (nothing downloaded, nothing deleted).</summary>
-    private static async Task<IReadOnlyList<Pop3UidlEntry>> ListUidlsAsync(WorkerContext context, AccountOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// For the verbs that reconcile the ledger with the server: the account, the migrated ledger, and the UIDLs on the
+    /// server now (connect, authenticate, UIDL, QUIT: nothing downloaded, nothing deleted).
+    /// </summary>
+    private static Task<int> WithServerUidls(string? configPath, string accountName,
+        Func<WorkerContext, AccountOptions, ILedger, IReadOnlyList<Pop3UidlEntry>, CancellationToken, Task<int>> action) => WithContext(configPath, async context =>
     {
+        var options = Find(context, accountName);
+        if (options is null)
+        {
+            return ExitCodes.InvalidConfiguration;
+        }
+
+        using var signal = new ShutdownSignal();
+        var ledger = context.Services.GetRequiredService<ILedger>();
+        await ledger.MigrateAsync(signal.Token).ConfigureAwait(false);
         var settings = context.Services.GetRequiredService<AccountSettingsFactory>().Create(options);
         await using var client = new Pop3Client(settings.Client);
-        await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        await client.AuthenticateAsync(await settings.Credentials(cancellationToken).ConfigureAwait(false), settings.Auth, cancellationToken).ConfigureAwait(false);
-        var uidls = await client.GetUidlsAsync(cancellationToken).ConfigureAwait(false);
-        await client.QuitAsync(cancellationToken).ConfigureAwait(false);
-        return uidls;
-    }
+        await client.ConnectAsync(signal.Token).ConfigureAwait(false);
+        await client.AuthenticateAsync(await settings.Credentials(signal.Token).ConfigureAwait(false), settings.Auth, signal.Token).ConfigureAwait(false);
+        var uidls = await client.GetUidlsAsync(signal.Token).ConfigureAwait(false);
+        await client.QuitAsync(signal.Token).ConfigureAwait(false);
+        return await action(context, options, ledger, uidls, signal.Token).ConfigureAwait(false);
+    });
 
     private static async Task<int> WithContext(string? configPath, Func<WorkerContext, Task<int>> action)
     {
