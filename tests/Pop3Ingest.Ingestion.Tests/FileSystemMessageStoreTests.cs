@@ -30,6 +30,49 @@ public sealed class FileSystemMessageStoreTests : IDisposable
         Assert.DoesNotContain(Directory.EnumerateFiles(Path.GetDirectoryName(_root)!), f => f.EndsWith("escape.eml", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Listing_an_account_finds_its_messages_and_skips_sidecars_temp_files_and_other_accounts()
+    {
+        using var store = new FileSystemMessageStore(_root, namedTempFilesOnly: true);
+        await store.InitializeAsync(CancellationToken.None);
+        var first = $"alice/2026/01/01/{BlobNaming.IdOf("u1")}.eml";
+        var second = $"alice/2026/02/03/{BlobNaming.IdOf("u2")}.eml";
+        await store.PutAsync(first, Content("first"), new BlobProperties("alice", "x"), _ => "{}"u8.ToArray(), CancellationToken.None);
+        await store.PutAsync(second, Content("second!"), new BlobProperties("alice", "y"), null, CancellationToken.None);
+        await store.PutAsync($"bob/2026/01/01/{BlobNaming.IdOf("u1")}.eml", Content("bob"), new BlobProperties("bob", "x"), null, CancellationToken.None);
+        await store.FlushAsync("alice", CancellationToken.None);
+        await store.FlushAsync("bob", CancellationToken.None);
+        // A put not yet committed sits in .tmp; litter and consumers' files are not messages either.
+        await store.PutAsync($"alice/2026/01/01/{BlobNaming.IdOf("u3")}.eml", Content("pending"), new BlobProperties("alice", "z"), null, CancellationToken.None);
+        await File.WriteAllTextAsync(Path.Combine(_root, "alice/2026/01/01/notes.txt"), "x");
+        await File.WriteAllTextAsync(Path.Combine(_root, "alice/2026/01/01/copy.eml"), "x");
+        Directory.CreateDirectory(Path.Combine(_root, "alice/.hidden"));
+        await File.WriteAllTextAsync(Path.Combine(_root, "alice/.hidden", BlobNaming.IdOf("u4") + ".eml"), "x");
+
+        var listed = new List<StoredBlob>();
+        await foreach (var blob in store.ListAsync("Alice", CancellationToken.None))
+        {
+            listed.Add(blob);
+        }
+
+        Assert.Equal([first, second], listed.Select(b => b.BlobName).Order(StringComparer.Ordinal));
+        Assert.Equal([5L, 7L], listed.OrderBy(b => b.BlobName, StringComparer.Ordinal).Select(b => b.Size));
+        Assert.All(listed, b => Assert.Null(b.Sha256));
+        Assert.All(listed, b => Assert.InRange(b.LastModified, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(1)));
+        Assert.Empty(await ToListAsync(store.ListAsync("nobody", CancellationToken.None)));
+    }
+
+    private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> items)
+    {
+        var list = new List<T>();
+        await foreach (var item in items)
+        {
+            list.Add(item);
+        }
+
+        return list;
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

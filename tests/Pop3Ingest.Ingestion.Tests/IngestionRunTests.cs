@@ -225,6 +225,8 @@ public sealed class IngestionRunTests
         public string LocationOf(string blobName) => inner.LocationOf(blobName);
 
         public Task<Stream?> OpenReadAsync(string blobName, CancellationToken cancellationToken) => inner.OpenReadAsync(blobName, cancellationToken);
+
+        public IAsyncEnumerable<StoredBlob> ListAsync(string account, CancellationToken cancellationToken) => inner.ListAsync(account, cancellationToken);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
@@ -468,6 +470,29 @@ public sealed class IngestionRunTests
         Assert.Equal(retrBefore, mailbox.RetrCount);
         Assert.Equal(4, mailbox.Live.Count);
         Assert.DoesNotContain(mailbox.Commands, c => c.StartsWith("DELE", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_empty_ledger_beside_a_store_that_holds_the_accounts_messages_is_warned_about()
+    {
+        var (mailbox, harness) = await SetUpAsync(2);
+        await using var _ = mailbox;
+        await using var __ = harness;
+        var account = harness.Account(mailbox, a => a with { DeletePolicy = DeletePolicy.Never });
+        Assert.Equal(2, (await harness.RunAsync(account)).Stored);
+        Assert.False(harness.Log.Has(3022), "a new ledger beside an empty store is no loss");
+
+        // The ledger is lost: a new one on the same store.
+        var lost = new Ledger.Sqlite.SqliteLedger($"Data Source={Path.Combine(harness.Root, "new-ledger.db")}");
+        await lost.MigrateAsync(CancellationToken.None);
+        harness.RunLedger = lost;
+        var again = await harness.RunAsync(account);
+
+        Assert.Equal(RunOutcome.Succeeded, again.Outcome);
+        var warning = Assert.Single(harness.Log.Entries, e => e.Id.Id == 3022);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
+        Assert.Contains("ledger rebuild --account acct", warning.Message, StringComparison.Ordinal);
+        Assert.Contains(harness.StoredFiles().Select(f => Path.GetRelativePath(harness.StoreRoot, f)), f => warning.Message.Contains(f, StringComparison.Ordinal));
     }
 
     [Fact]

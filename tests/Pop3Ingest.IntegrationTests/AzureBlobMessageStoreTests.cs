@@ -88,6 +88,37 @@ public sealed class AzureBlobMessageStoreTests(AzuriteFixture azurite) : IClassF
     }
 
     [Fact]
+    public async Task Listing_an_account_pages_through_its_message_blobs_with_their_hashes_and_nothing_else()
+    {
+        var store = await NewStoreAsync();
+        store.ListPageSize = 2;
+        var expected = new Dictionary<string, byte[]>();
+        for (var i = 0; i < 5; i++)
+        {
+            var name = $"alice/2026/11/{20 + i}/{BlobNaming.IdOf($"u{i}")}.eml";
+            expected[name] = Content(100 + i, i);
+            await store.PutAsync(name, new MemoryStream(expected[name]), s_properties, Sidecar([]), CancellationToken.None);
+        }
+
+        await store.PutAsync($"bob/2026/11/23/{BlobNaming.IdOf("u0")}.eml", new MemoryStream(Content(10, 9)), new BlobProperties("bob", "h"), null, CancellationToken.None);
+        await store.PutAsync("alice/2026/11/23/not-a-message.eml", new MemoryStream(Content(10, 9)), s_properties, null, CancellationToken.None);
+
+        var listed = new List<StoredBlob>();
+        await foreach (var blob in store.ListAsync("Alice", CancellationToken.None))
+        {
+            listed.Add(blob);
+        }
+
+        Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), listed.Select(b => b.BlobName).Order(StringComparer.Ordinal));
+        foreach (var blob in listed)
+        {
+            Assert.Equal(expected[blob.BlobName].Length, blob.Size);
+            Assert.Equal(Sha256(expected[blob.BlobName]), blob.Sha256);
+            Assert.InRange(blob.LastModified, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(5));
+        }
+    }
+
+    [Fact]
     public async Task A_large_message_is_staged_in_blocks_and_visible_only_once_committed()
     {
         var store = await NewStoreAsync(s_smallBlocks);

@@ -349,6 +349,8 @@ public sealed class AzureIngestionTests
 
         public Task<Stream?> OpenReadAsync(string blobName, CancellationToken cancellationToken) => inner.OpenReadAsync(blobName, cancellationToken);
 
+        public IAsyncEnumerable<StoredBlob> ListAsync(string account, CancellationToken cancellationToken) => inner.ListAsync(account, cancellationToken);
+
         private async Task FireAsync()
         {
             Fired = true;

@@ -112,6 +112,8 @@ public sealed class AzureLargeMessageTests(ITestOutputHelper output)
 
         public Task<Stream?> OpenReadAsync(string blobName, CancellationToken cancellationToken) => inner.OpenReadAsync(blobName, cancellationToken);
 
+        public IAsyncEnumerable<StoredBlob> ListAsync(string account, CancellationToken cancellationToken) => inner.ListAsync(account, cancellationToken);
+
         private void Sample()
         {
             Samples++;

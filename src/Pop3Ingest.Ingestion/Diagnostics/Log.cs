@@ -112,6 +112,14 @@ internal static partial class Log
     public static void StoreFailed(ILogger logger, string account, string uidl, string reason) =>
         StoreFailedRaw(logger, account, LogText.Printable(uidl), reason);
 
+    [LoggerMessage(3022, LogLevel.Warning,
+        "{Account}: the ledger has no rows for this account, but the store already holds its messages ({BlobName}, for one); if the ledger was lost, " +
+        "they are stored again under new names: stop the worker and run 'ledger rebuild --account {Account}'")]
+    public static partial void LedgerEmptyStoreNot(ILogger logger, string account, string blobName);
+
+    [LoggerMessage(3023, LogLevel.Debug, "{Account}: the store could not be listed to compare it with an empty ledger: {Reason}")]
+    public static partial void StoreNotListed(ILogger logger, string account, string reason);
+
     [LoggerMessage(4001, LogLevel.Error, "{Account}: the store failed for {Uidl}: {Reason}")]
     private static partial void StoreFailedRaw(ILogger logger, string account, string uidl, string reason);
 

@@ -147,6 +147,11 @@ internal sealed class IngestionRun
 
         var rows = await _ledger.GetAccountAsync(_account.Name, _abort).ConfigureAwait(false);
         var plan = MailboxPlan.Create(_account, uidls, sizes, rows, _notifier is not null, Now);
+        if (rows.Count == 0 && plan.Fetch.Count > 0)
+        {
+            await WarnIfStoreHoldsAccountAsync().ConfigureAwait(false);
+        }
+
         _listed = plan.Listed;
         _waiting = plan.Waiting + plan.Deferred;
         _quarantined = plan.Quarantined;
@@ -764,6 +769,24 @@ internal sealed class IngestionRun
         Log.RunFinished(_logger, _account.Name, _stored + _already, _bytes, watch.ElapsedMilliseconds, Math.Round((_stored + _already) / seconds, 1),
             _deleted, _waiting, _failed, _quarantined, _oversize, _duplicates);
         return result;
+    }
+
+    /// <summary>An empty ledger beside a store that holds the account's messages: a lost ledger, most likely.</summary>
+    private async Task WarnIfStoreHoldsAccountAsync()
+    {
+        try
+        {
+            await foreach (var blob in _store.ListAsync(_account.Name, _abort).ConfigureAwait(false))
+            {
+                Log.LedgerEmptyStoreNot(_logger, _account.Name, blob.BlobName);
+                break;
+            }
+        }
+        catch (Exception e) when (e is StoreException or IOException or UnauthorizedAccessException)
+        {
+            // Only a hint: the run goes on without it.
+            Log.StoreNotListed(_logger, _account.Name, e.Message);
+        }
     }
 
     /// <summary>A stored message waiting for its group commit.</summary>

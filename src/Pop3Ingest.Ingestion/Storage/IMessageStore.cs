@@ -37,6 +37,12 @@ public interface IMessageStore
 
     /// <summary>Opens a stored blob for reading, or null when it does not exist.</summary>
     Task<Stream?> OpenReadAsync(string blobName, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The message blobs (<c>.eml</c>; no sidecars, nothing of the store's own) stored for an account, in no particular
+    /// order: what <c>ledger rebuild</c> matches against the server's UIDLs.
+    /// </summary>
+    IAsyncEnumerable<StoredBlob> ListAsync(string account, CancellationToken cancellationToken);
 }
 
 /// <summary>Metadata that goes with a blob.</summary>
@@ -44,6 +50,13 @@ public sealed record BlobProperties(string Account, string UidlHash)
 {
     public const string ContentType = "message/rfc822";
 }
+
+/// <summary>A message blob found in the store.</summary>
+/// <param name="BlobName">Its name, <c>{account}/{yyyy}/{MM}/{dd}/{id}.eml</c>.</param>
+/// <param name="Size">Its size in bytes.</param>
+/// <param name="Sha256">The SHA-256 the store keeps for it, or null when it keeps none (the folder store).</param>
+/// <param name="LastModified">When it was written.</param>
+public sealed record StoredBlob(string BlobName, long Size, string? Sha256, DateTimeOffset LastModified);
 
 /// <summary>The outcome of a put.</summary>
 /// <param name="Created">False when the blob was already there and was kept.</param>

@@ -11,13 +11,14 @@ using Pop3Ingest.Worker.Options;
 
 namespace Pop3Ingest.Worker.Cli;
 
-/// <summary><c>ledger seed|list|retry|export|import</c>: operate the ledger.</summary>
+/// <summary><c>ledger seed|rebuild|list|retry|export|import</c>: operate the ledger.</summary>
 internal static class LedgerCommand
 {
     public static Command Create(Option<string?> configOption)
     {
         var ledger = new Command("ledger", "Operate the ledger. Exit code 0: done; 1: failed; 2: invalid configuration or usage.");
         ledger.Subcommands.Add(Seed(configOption));
+        ledger.Subcommands.Add(Rebuild(configOption));
         ledger.Subcommands.Add(List(configOption));
         ledger.Subcommands.Add(Retry(configOption));
         ledger.Subcommands.Add(Export(configOption));
@@ -36,24 +37,9 @@ internal static class LedgerCommand
         {
             account,
         };
-        command.SetAction((parse, _) => WithContext(parse.GetValue(configOption), async context =>
+        command.SetAction((parse, _) => WithServerUidls(parse.GetValue(configOption), parse.GetValue(account)!, async (_, options, ledger, uidls, token) =>
         {
-            var options = Find(context, parse.GetValue(account)!);
-            if (options is null)
-            {
-                return ExitCodes.InvalidConfiguration;
-            }
-
-            using var signal = new ShutdownSignal();
-            var settings = context.Services.GetRequiredService<AccountSettingsFactory>().Create(options);
-            var ledger = context.Services.GetRequiredService<ILedger>();
-            await ledger.MigrateAsync(signal.Token).ConfigureAwait(false);
-            await using var client = new Pop3Client(settings.Client);
-            await client.ConnectAsync(signal.Token).ConfigureAwait(false);
-            await client.AuthenticateAsync(await settings.Credentials(signal.Token).ConfigureAwait(false), settings.Auth, signal.Token).ConfigureAwait(false);
-            var uidls = await client.GetUidlsAsync(signal.Token).ConfigureAwait(false);
-            await client.QuitAsync(signal.Token).ConfigureAwait(false);
-            var known = (await ledger.GetAccountAsync(options.Name, signal.Token).ConfigureAwait(false)).Select(r => r.Uidl).ToHashSet(StringComparer.Ordinal);
+            var known = (await ledger.GetAccountAsync(options.Name, token).ConfigureAwait(false)).Select(r => r.Uidl).ToHashSet(StringComparer.Ordinal);
             var now = DateTimeOffset.UtcNow;
             var rows = uidls.Select(u => u.Uid).Distinct(StringComparer.Ordinal).Where(u => !known.Contains(u)).Select(u => new LedgerRow
             {
@@ -63,7 +49,7 @@ internal static class LedgerCommand
             var progress = !Console.IsOutputRedirected;
             for (var i = 0; i < rows.Count; i += 1000)
             {
-                await ledger.InsertAsync(rows.Skip(i).Take(1000).ToList(), signal.Token).ConfigureAwait(false);
+                await ledger.InsertAsync(rows.Skip(i).Take(1000).ToList(), token).ConfigureAwait(false);
                 if (progress)
                 {
                     Console.Write($"\rseeding {options.Name}: {Math.Min(i + 1000, rows.Count)}/{rows.Count}");
@@ -76,6 +62,36 @@ internal static class LedgerCommand
             }
 
             Console.WriteLine($"{options.Name}: {rows.Count} messages seeded, {uidls.Count - rows.Count} already known.");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command Rebuild(Option<string?> configOption)
+    {
+        var account = AccountOption();
+        var command = new Command("rebuild",
+            "Recover a lost ledger without downloading: match the UIDLs on the server with the blobs in the store; each match becomes a Stored row " +
+            "(announced again by the next run when a queue is configured, with the same event id). Stop the worker first.")
+        {
+            account,
+        };
+        command.SetAction((parse, _) => WithServerUidls(parse.GetValue(configOption), parse.GetValue(account)!, async (context, options, ledger, uidls, token) =>
+        {
+            var store = context.Services.GetRequiredService<IMessageStore>();
+            var result = await LedgerRebuild.RunAsync(ledger, store, options.Name, [.. uidls.Select(u => u.Uid)], DateTimeOffset.UtcNow, token).ConfigureAwait(false);
+            foreach (var uidl in result.Missing.Take(100))
+            {
+                Console.WriteLine($"{options.Name}: {Printable(uidl)}: not in the store: will be downloaded by the next run.");
+            }
+
+            if (result.Missing.Count > 100)
+            {
+                Console.WriteLine($"{options.Name}: {result.Missing.Count - 100} more not in the store.");
+            }
+
+            Console.WriteLine($"{options.Name}: {result.Rebuilt} rows rebuilt (Stored), {result.Missing.Count} not in the store, " +
+                              $"{result.AlreadyKnown} already known, {result.Duplicates} duplicate UIDLs skipped.");
             return ExitCodes.Success;
         }));
         return command;
@@ -190,6 +206,31 @@ internal static class LedgerCommand
         return command;
     }
 
+    /// <summary>
+    /// For the verbs that reconcile the ledger with the server: the account, the migrated ledger, and the UIDLs on the
+    /// server now (connect, authenticate, UIDL, QUIT: nothing downloaded, nothing deleted).
+    /// </summary>
+    private static Task<int> WithServerUidls(string? configPath, string accountName,
+        Func<WorkerContext, AccountOptions, ILedger, IReadOnlyList<Pop3UidlEntry>, CancellationToken, Task<int>> action) => WithContext(configPath, async context =>
+    {
+        var options = Find(context, accountName);
+        if (options is null)
+        {
+            return ExitCodes.InvalidConfiguration;
+        }
+
+        using var signal = new ShutdownSignal();
+        var ledger = context.Services.GetRequiredService<ILedger>();
+        await ledger.MigrateAsync(signal.Token).ConfigureAwait(false);
+        var settings = context.Services.GetRequiredService<AccountSettingsFactory>().Create(options);
+        await using var client = new Pop3Client(settings.Client);
+        await client.ConnectAsync(signal.Token).ConfigureAwait(false);
+        await client.AuthenticateAsync(await settings.Credentials(signal.Token).ConfigureAwait(false), settings.Auth, signal.Token).ConfigureAwait(false);
+        var uidls = await client.GetUidlsAsync(signal.Token).ConfigureAwait(false);
+        await client.QuitAsync(signal.Token).ConfigureAwait(false);
+        return await action(context, options, ledger, uidls, signal.Token).ConfigureAwait(false);
+    });
+
     private static async Task<int> WithContext(string? configPath, Func<WorkerContext, Task<int>> action)
     {
         await using var context = WorkerContext.TryCreate(configPath, Console.Error, out var exitCode);
@@ -202,7 +243,7 @@ internal static class LedgerCommand
         {
             return await action(context).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is Pop3Exception or LedgerSchemaException or LedgerFormatException or System.Data.Common.DbException or IOException or UnauthorizedAccessException
+        catch (Exception e) when (e is Pop3Exception or StoreException or LedgerSchemaException or LedgerFormatException or System.Data.Common.DbException or IOException or UnauthorizedAccessException
                                       or OperationCanceledException or Ingestion.Pipeline.CredentialsUnavailableException)
         {
             await Console.Error.WriteLineAsync($"Failed: {e.Message}").ConfigureAwait(false);

@@ -39,4 +39,6 @@ internal sealed class FaultyStore(IMessageStore inner) : IMessageStore
     public string LocationOf(string blobName) => inner.LocationOf(blobName);
 
     public Task<Stream?> OpenReadAsync(string blobName, CancellationToken cancellationToken) => inner.OpenReadAsync(blobName, cancellationToken);
+
+    public IAsyncEnumerable<StoredBlob> ListAsync(string account, CancellationToken cancellationToken) => inner.ListAsync(account, cancellationToken);
 }

@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
+using System.Xml;
 using Azure;
 using Azure.Core;
 using Microsoft.Extensions.Logging;
@@ -46,6 +48,9 @@ internal sealed class AzureBlobMessageStore : IMessageStore
     public string Kind => "AzureBlob";
 
     public string Container => _container;
+
+    /// <summary>Blobs per List Blobs page (the service's maximum; tests make it small to page).</summary>
+    internal int ListPageSize { get; set; } = 5000;
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -124,6 +129,99 @@ internal sealed class AzureBlobMessageStore : IMessageStore
                 _ => throw await _client.FailureAsync(response, operation, cancellationToken).ConfigureAwait(false),
             };
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>List Blobs under <c>{account}/</c> with their metadata (the SHA-256 each put recorded), page by page.</summary>
+    public async IAsyncEnumerable<StoredBlob> ListAsync(string account, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var prefix = Uri.EscapeDataString(account.ToLowerInvariant() + "/");
+        string? marker = null;
+        do
+        {
+            var operation = $"List Blobs {account}/ in '{_container}'";
+            var query = string.Create(CultureInfo.InvariantCulture, $"restype=container&comp=list&include=metadata&maxresults={ListPageSize}&prefix={prefix}") +
+                (marker is null ? string.Empty : $"&marker={Uri.EscapeDataString(marker)}");
+            List<StoredBlob> page;
+            (page, marker) = await GuardAsync(async () =>
+            {
+                using var message = _client.CreateMessage(RequestMethod.Get, _client.UriOf(_container), query);
+                var response = await _client.SendAsync(message, operation, cancellationToken).ConfigureAwait(false);
+                if (response.Status != 200)
+                {
+                    throw await _client.FailureAsync(response, operation, cancellationToken).ConfigureAwait(false);
+                }
+
+                try
+                {
+                    return ParseBlobList(response.ContentStream ?? Stream.Null);
+                }
+                catch (Exception e) when (e is XmlException or FormatException)
+                {
+                    throw new AzureStorageException($"{_client.ServiceName} at {_client.ServiceUri}: {operation} answered with a listing that cannot be read: {e.Message}",
+                        AzureStorageFailure.Refused, response.Status, null, e);
+                }
+            }).ConfigureAwait(false);
+            foreach (var blob in page)
+            {
+                yield return blob;
+            }
+        }
+        while (!string.IsNullOrEmpty(marker));
+    }
+
+    /// <summary>
+    /// One page of List Blobs: <c>EnumerationResults/Blobs/Blob</c> (Name, Properties/Content-Length, Last-Modified,
+    /// Metadata/sha256) and <c>NextMarker</c>. Only message blobs (<c>{id}.eml</c>) are kept.
+    /// </summary>
+    private static (List<StoredBlob> Blobs, string? NextMarker) ParseBlobList(Stream body)
+    {
+        var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, IgnoreWhitespace = true };
+        using var reader = XmlReader.Create(body, settings);
+        var blobs = new List<StoredBlob>();
+        string? nextMarker = null;
+        string? name = null, sha256 = null, modified = null;
+        long size = 0;
+        reader.MoveToContent();
+        while (!reader.EOF)
+        {
+            // ReadElementContentAsString leaves the reader on the next node already: no Read() after it.
+            if (reader.NodeType == XmlNodeType.EndElement && reader.Name == "Blob")
+            {
+                if (name is not null && BlobNaming.IdOfBlobName(name) is not null && modified is not null)
+                {
+                    var hash = sha256 is { Length: 64 } && sha256.All(char.IsAsciiHexDigitLower) ? sha256 : null;
+                    blobs.Add(new StoredBlob(name, size, hash, DateTimeOffset.ParseExact(modified, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal)));
+                }
+
+                (name, sha256, modified, size) = (null, null, null, 0);
+                reader.Read();
+                continue;
+            }
+
+            switch (reader.NodeType == XmlNodeType.Element ? reader.Name : null)
+            {
+                case "Name" when reader.Depth == 3:
+                    name = reader.ReadElementContentAsString();
+                    break;
+                case "Content-Length":
+                    size = long.Parse(reader.ReadElementContentAsString(), CultureInfo.InvariantCulture);
+                    break;
+                case "Last-Modified":
+                    modified = reader.ReadElementContentAsString();
+                    break;
+                case "sha256":
+                    sha256 = reader.ReadElementContentAsString();
+                    break;
+                case "NextMarker":
+                    nextMarker = reader.ReadElementContentAsString();
+                    break;
+                default:
+                    reader.Read();
+                    break;
+            }
+        }
+
+        return (blobs, nextMarker);
     }
 
     private async Task<PutResult> UploadAsync(string blobName, Stream content, BlobProperties properties, Func<PutResult, byte[]>? sidecar,

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
 
@@ -325,6 +326,57 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
             ? new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, CopyBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan)
             : null;
         return Task.FromResult(stream);
+    }
+
+    public async IAsyncEnumerable<StoredBlob> ListAsync(string account, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var folder = new DirectoryInfo(PathOf(account.ToLowerInvariant()));
+        if (!folder.Exists)
+        {
+            yield break;
+        }
+
+        using var files = Enumerate(folder);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            StoredBlob blob;
+            try
+            {
+                if (!files.MoveNext())
+                {
+                    yield break;
+                }
+
+                var file = files.Current;
+                if (BlobNaming.IdOfBlobName(file.Name) is null)
+                {
+                    continue; // not a message of ours
+                }
+
+                blob = new StoredBlob(Path.GetRelativePath(_root, file.FullName).Replace(Path.DirectorySeparatorChar, '/'), file.Length, null,
+                    new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new StoreException($"Listing {folder.FullName} failed: {e.Message}", e);
+            }
+
+            yield return blob;
+        }
+    }
+
+    private static IEnumerator<FileInfo> Enumerate(DirectoryInfo folder)
+    {
+        try
+        {
+            // Dot-files and dot-folders are skipped (hidden on Unix): consumers ignore them, and so does the store.
+            return folder.EnumerateFiles("*.eml", new EnumerationOptions { RecurseSubdirectories = true }).GetEnumerator();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreException($"Listing {folder.FullName} failed: {e.Message}", e);
+        }
     }
 
     /// <summary>The full path of a blob, refusing any name that could leave the root.</summary>
