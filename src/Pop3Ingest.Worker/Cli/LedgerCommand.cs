@@ -82,7 +82,7 @@ internal static class LedgerCommand
             var result = await LedgerRebuild.RunAsync(ledger, store, options.Name, [.. uidls.Select(u => u.Uid)], DateTimeOffset.UtcNow, token).ConfigureAwait(false);
             foreach (var uidl in result.Missing.Take(100))
             {
-                Console.WriteLine($"{options.Name}: {Printable(uidl)}: not in the store: will be downloaded by the next run.");
+                Console.WriteLine($"{options.Name}: {LogText.Printable(uidl)}: not in the store: will be downloaded by the next run.");
             }
 
             if (result.Missing.Count > 100)
