@@ -49,6 +49,11 @@ public sealed class IngestionRunner
         await using var registration = stopping.Register(() => hard.CancelAfter(abortGrace ?? TimeSpan.FromSeconds(15))).ConfigureAwait(false);
         using var activity = Diagnostics.IngestionTelemetry.Source.StartActivity("pop3ingest.run", System.Diagnostics.ActivityKind.Internal);
         activity?.SetTag("pop3ingest.account", account.Name);
+
+        // Every line a run logs carries its account and run id as scopes (the JSON console format writes them as
+        // fields), so that one run's lines can be picked out of many accounts running at once.
+        var runId = activity?.TraceId.ToHexString() ?? Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+        using var scope = _logger.BeginScope(new RunScope(account.Name, runId));
         var run = new IngestionRun(account, _ledger, _store, _notifier, _options, _time, _logger, stopping, hard.Token)
         {
             Progress = ProgressChanged,
@@ -69,4 +74,27 @@ public sealed class IngestionRunner
         RunCompleted?.Invoke(result);
         return result;
     }
+}
+
+/// <summary>The logging scope of one run: its properties are what the JSON console format writes.</summary>
+internal sealed class RunScope(string account, string runId) : IReadOnlyList<KeyValuePair<string, object?>>
+{
+    public int Count => 2;
+
+    public KeyValuePair<string, object?> this[int index] => index switch
+    {
+        0 => new("Account", account),
+        1 => new("RunId", runId),
+        _ => throw new ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+    {
+        yield return this[0];
+        yield return this[1];
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public override string ToString() => $"{account} run {runId}";
 }

@@ -5,7 +5,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 using Pop3Ingest.Ingestion.Ledger;
 using Pop3Ingest.Ingestion.Notifications;
 using Pop3Ingest.Ingestion.Storage;
@@ -99,18 +98,12 @@ internal static class RunCommand
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddConfiguration(configuration);
         builder.Logging.ClearProviders();
-        builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
-        builder.Logging.AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            console.UseUtcTimestamp = true;
-            console.ColorBehavior = LoggerColorBehavior.Disabled;
-        });
+        builder.Logging.AddPop3IngestConsole(configuration);
 
         var services = builder.Services;
         services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout + TimeSpan.FromSeconds(5));
         services.AddPop3Ingest(configuration, options.BaseDirectory);
+        services.AddPop3IngestSystemd();
         services.AddSingleton<LiveOptions>();
         services.AddSingleton<AccountStatusRegistry>();
         services.AddSingleton<IngestionMetrics>();

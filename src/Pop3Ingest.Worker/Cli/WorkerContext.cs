@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using Pop3Ingest.Worker.Hosting;
 using Pop3Ingest.Worker.Options;
@@ -45,17 +44,18 @@ internal sealed class WorkerContext : IAsyncDisposable
         }
 
         var services = new ServiceCollection();
-        services.AddLogging(logging =>
+        try
         {
-            logging.AddConfiguration(configuration.GetSection("Logging"));
-            logging.AddSimpleConsole(console =>
-            {
-                console.SingleLine = true;
-                console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-                console.UseUtcTimestamp = true;
-                console.ColorBehavior = LoggerColorBehavior.Disabled;
-            });
-        });
+            ConsoleLogging.FormatterOf(configuration);
+        }
+        catch (ConfigurationException e)
+        {
+            error.WriteLine($"Invalid configuration: {e.Message}");
+            exitCode = ExitCodes.InvalidConfiguration;
+            return null;
+        }
+
+        services.AddLogging(logging => logging.AddPop3IngestConsole(configuration));
         services.AddPop3Ingest(configuration, baseDirectory, onlyAccount);
         var provider = services.BuildServiceProvider();
         try
