@@ -64,6 +64,66 @@ public sealed class WorkerHostingTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_exports_its_own_and_the_runtime_s_metrics_and_its_traces_through_OTLP()
+    {
+        await using var server = await DovecotServer.StartAsync(new DovecotServerOptions { Users = [("otel", "pw")] });
+        server.Deliver("otel", TestMessages.Create(1, 3000));
+        WorkerConfig.Write(_folder, server.Port, "otel", "pw", a => a["Interval"] = "00:00:02");
+
+        // An OTLP/HTTP collector on loopback that keeps what it is sent (protobuf carries names as plain strings).
+        var port = FreePort();
+        using var collector = new HttpListener();
+        collector.Prefixes.Add($"http://127.0.0.1:{port}/");
+        collector.Start();
+        var received = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
+        var serving = Task.Run(async () =>
+        {
+            while (collector.IsListening)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await collector.GetContextAsync();
+                }
+                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+                {
+                    return;
+                }
+
+                using var body = new MemoryStream();
+                await context.Request.InputStream.CopyToAsync(body);
+                received.AddOrUpdate(context.Request.Url!.AbsolutePath, Encoding.Latin1.GetString(body.ToArray()), (_, old) => old + Encoding.Latin1.GetString(body.ToArray()));
+                context.Response.StatusCode = 200;
+                context.Response.Close();
+            }
+        });
+
+        using var worker = WorkerProcess.Start(_folder, new Dictionary<string, string>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{port}",
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "500",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "500",
+        }, "run");
+        Assert.True(await worker.WaitForOutputAsync("[3002] otel", s_timeout), worker.AllOutput);
+        var deadline = DateTime.UtcNow + s_timeout;
+        while (DateTime.UtcNow < deadline &&
+               !(received.GetValueOrDefault("/v1/metrics", "").Contains("pop3ingest.messages.ingested", StringComparison.Ordinal) &&
+                 received.GetValueOrDefault("/v1/metrics", "").Contains("dotnet.gc.collections", StringComparison.Ordinal) &&
+                 received.GetValueOrDefault("/v1/traces", "").Contains("pop3ingest.run", StringComparison.Ordinal)))
+        {
+            await Task.Delay(200);
+        }
+
+        worker.Terminate();
+        collector.Stop();
+        await serving;
+        Assert.Contains("pop3ingest.messages.ingested", received.GetValueOrDefault("/v1/metrics", ""), StringComparison.Ordinal);
+        Assert.Contains("dotnet.gc.collections", received.GetValueOrDefault("/v1/metrics", ""), StringComparison.Ordinal);
+        Assert.Contains("pop3ingest.run", received.GetValueOrDefault("/v1/traces", ""), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_unknown_console_format_is_refused_at_start_with_the_key_and_the_accepted_values()
     {
         WorkerConfig.Write(_folder, 1, "fmt", "pw");

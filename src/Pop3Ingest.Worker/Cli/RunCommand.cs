@@ -127,6 +127,6 @@ internal static class RunCommand
         });
         services.AddQuartzHostedService(quartz => quartz.WaitForJobsToComplete = true);
         services.AddHostedService<AccountScheduler>();
-        services.AddHostedService<TelemetryService>();
+        services.AddPop3IngestTelemetry();
     }
 }

@@ -1,5 +1,4 @@
-using Microsoft.Extensions.Hosting;
-using OpenTelemetry;
+using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -7,37 +6,23 @@ using OpenTelemetry.Trace;
 namespace Pop3Ingest.Worker.Diagnostics;
 
 /// <summary>
-/// OTLP export of the <c>Pop3Ingest</c> Meter and ActivitySource, on when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set
-/// (the exporter reads the other standard OTEL_* variables itself).
+/// OTLP export of the <c>Pop3Ingest</c> Meter and ActivitySource and of the runtime's <c>System.Runtime</c> meter, through
+/// the OpenTelemetry SDK's hosting integration, on when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the exporter reads the
+/// other standard OTEL_* variables itself: protocol, headers, export interval). The host flushes it on stop.
 /// </summary>
-internal sealed class TelemetryService : IHostedService, IDisposable
+internal static class TelemetryService
 {
-    private MeterProvider? _meters;
-    private TracerProvider? _traces;
-
-    public Task StartAsync(CancellationToken cancellationToken)
+    public static IServiceCollection AddPop3IngestTelemetry(this IServiceCollection services)
     {
         if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT")))
         {
-            return Task.CompletedTask;
+            return services;
         }
 
-        var resource = ResourceBuilder.CreateDefault().AddService("pop3ingest");
-        _meters = Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource).AddMeter(IngestionMetrics.MeterName).AddOtlpExporter().Build();
-        _traces = Sdk.CreateTracerProviderBuilder().SetResourceBuilder(resource).AddSource(Ingestion.Diagnostics.IngestionTelemetry.SourceName).AddOtlpExporter().Build();
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken)
-    {
-        _meters?.ForceFlush(5000);
-        _traces?.ForceFlush(5000);
-        return Task.CompletedTask;
-    }
-
-    public void Dispose()
-    {
-        _meters?.Dispose();
-        _traces?.Dispose();
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("pop3ingest"))
+            .WithMetrics(metrics => metrics.AddMeter(IngestionMetrics.MeterName, RuntimeMetrics.MeterName).AddOtlpExporter())
+            .WithTracing(tracing => tracing.AddSource(Ingestion.Diagnostics.IngestionTelemetry.SourceName).AddOtlpExporter());
+        return services;
     }
 }
