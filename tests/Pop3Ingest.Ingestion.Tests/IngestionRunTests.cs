@@ -165,6 +165,8 @@ public sealed class IngestionRunTests
 
         public Task PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);
 
+        public Task<string> CheckAsync(CancellationToken cancellationToken) => inner.CheckAsync(cancellationToken);
+
         public Task ProbeWriteAsync(CancellationToken cancellationToken) => inner.ProbeWriteAsync(cancellationToken);
 
         public Task<IReadOnlyList<LedgerRow>> GetAccountAsync(string account, CancellationToken cancellationToken) => inner.GetAccountAsync(account, cancellationToken);
@@ -207,6 +209,8 @@ public sealed class IngestionRunTests
         public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
 
         public Task PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);
+
+        public Task<string> CheckAsync(CancellationToken cancellationToken) => inner.CheckAsync(cancellationToken);
 
         public async Task<PutResult> PutAsync(string blobName, Stream content, BlobProperties properties, Func<PutResult, byte[]>? sidecar, CancellationToken cancellationToken)
         {

@@ -160,6 +160,8 @@ public sealed class ReusedUidlTests
 
         public Task PingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+        public Task<string> CheckAsync(CancellationToken cancellationToken) => Task.FromResult("captured in memory");
+
         public Task PublishAsync(MessageEventData data, CancellationToken cancellationToken)
         {
             lock (Published)

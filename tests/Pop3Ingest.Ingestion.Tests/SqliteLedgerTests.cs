@@ -203,6 +203,30 @@ public sealed class SqliteLedgerTests : IDisposable
     }
 
     [Fact]
+    public async Task Check_reports_what_the_first_run_creates_or_migrates_and_changes_nothing()
+    {
+        var ledger = new SqliteLedger($"Data Source={Database}");
+        Assert.Contains("does not exist; the first run creates it", await ledger.CheckAsync(CancellationToken.None), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(Database)), "check created the ledger's folder");
+
+        await using (var connection = new SqliteConnection($"Data Source={Database}"))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Database)!);
+            await connection.OpenAsync();
+            await connection.ExecuteAsync(SqliteLedger.Migrations[0].Sql);
+            await connection.ExecuteAsync("PRAGMA user_version = 1;");
+        }
+
+        Assert.EndsWith($"writable; the first run migrates it to version {SqliteLedger.Migrations[^1].Version}", await ledger.CheckAsync(CancellationToken.None), StringComparison.Ordinal);
+        await using (var connection = new SqliteConnection($"Data Source={Database}"))
+        {
+            await connection.OpenAsync();
+            Assert.Equal(1, await connection.ExecuteScalarAsync<long>("PRAGMA user_version;"));
+            Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM messages;"));
+        }
+    }
+
+    [Fact]
     public async Task The_write_probe_fails_on_a_ledger_that_answers_reads_but_cannot_be_written_and_leaves_nothing_behind()
     {
         var ledger = new SqliteLedger($"Data Source={Database}");

@@ -340,6 +340,8 @@ public sealed class AzureIngestionTests
 
         public Task PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);
 
+        public Task<string> CheckAsync(CancellationToken cancellationToken) => inner.CheckAsync(cancellationToken);
+
         public Task<PutResult> PutAsync(string blobName, Stream content, BlobProperties properties, Func<PutResult, byte[]>? sidecar, CancellationToken cancellationToken) =>
             inner.PutAsync(blobName, ++_puts == putNumber ? new TriggerStream(content, afterBytes, FireAsync) : content, properties, sidecar, cancellationToken);
 

@@ -103,6 +103,8 @@ public sealed class AzureLargeMessageTests(ITestOutputHelper output)
 
         public Task PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);
 
+        public Task<string> CheckAsync(CancellationToken cancellationToken) => inner.CheckAsync(cancellationToken);
+
         public Task<PutResult> PutAsync(string blobName, Stream content, BlobProperties properties, Func<PutResult, byte[]>? sidecar, CancellationToken cancellationToken) =>
             inner.PutAsync(blobName, new SamplingStream(content, this), properties, sidecar, cancellationToken);
 

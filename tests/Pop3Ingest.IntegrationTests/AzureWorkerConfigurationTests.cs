@@ -147,6 +147,17 @@ public sealed class AzureWorkerConfigurationTests : IDisposable
             },
             dovecot.Host, dovecot.Port);
 
+        // check changes nothing: it reports what the first run creates, and creates none of it.
+        var inspector = new StorageInspector(azurite);
+        var (checkExit, checkOutput) = await WorkerProcess.RunAsync(_folder, TimeSpan.FromMinutes(2), null, "check", "--config", path);
+        Assert.True(checkExit == ExitCodes.Success, checkOutput);
+        Assert.Contains("ledger.db does not exist; the first run creates it", checkOutput, StringComparison.Ordinal);
+        Assert.Contains("container inbox does not exist", checkOutput, StringComparison.Ordinal);
+        Assert.Contains("queue inbox-events does not exist", checkOutput, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_folder, "data")), "check created the ledger's folder");
+        Assert.False(await inspector.QueueExistsAsync("inbox-events"), "check created the queue");
+        Assert.False(await inspector.ContainerExistsAsync("inbox"), "check created the container");
+
         // As a process, so that the test command's second pass runs it against the natively compiled worker too.
         var (exit, output) = await WorkerProcess.RunAsync(_folder, TimeSpan.FromMinutes(2), null, "once", "--config", path);
 
@@ -154,12 +165,16 @@ public sealed class AzureWorkerConfigurationTests : IDisposable
         Assert.DoesNotContain(AzuriteServer.AccountKey, output, StringComparison.Ordinal);
         Assert.Equal(0, dovecot.MessageCount("alice"));
         Assert.True(File.Exists(Path.Combine(_folder, "data", "ledger.db")));
-        var inspector = new StorageInspector(azurite);
         var emls = (await inspector.ListBlobsAsync("inbox")).Where(b => b.Name.EndsWith(".eml", StringComparison.Ordinal)).ToList();
         Assert.Equal(5, emls.Count);
         var events = await inspector.ReceiveAllAsync("inbox-events");
         Assert.Equal(5, events.Count);
         var subjects = events.Select(e => JsonDocument.Parse(Encoding.UTF8.GetBytes(e.Text)).RootElement.GetProperty("subject").GetString()).Order();
         Assert.Equal(emls.Select(b => b.Name).Order(), subjects);
+
+        var (againExit, again) = await WorkerProcess.RunAsync(_folder, TimeSpan.FromMinutes(2), null, "check", "--config", path);
+        Assert.True(againExit == ExitCodes.Success, again);
+        Assert.Contains("(current), writable", again, StringComparison.Ordinal);
+        Assert.Contains("container inbox at", again, StringComparison.Ordinal);
     }
 }

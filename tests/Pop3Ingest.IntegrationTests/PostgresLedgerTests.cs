@@ -190,6 +190,22 @@ public sealed class PostgresLedgerTests(PostgresFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Check_reports_what_the_first_run_creates_and_creates_nothing()
+    {
+        var connectionString = await fixture.Server.CreateDatabaseAsync("check");
+        await using var ledger = new PostgresLedger(connectionString);
+        Assert.Contains("has no ledger yet; the first run creates its tables", await ledger.CheckAsync(CancellationToken.None), StringComparison.Ordinal);
+        await using (var connection = new NpgsqlConnection(connectionString))
+        {
+            Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema();"));
+        }
+
+        await ledger.MigrateAsync(CancellationToken.None);
+        Assert.EndsWith("(current), writable", await ledger.CheckAsync(CancellationToken.None), StringComparison.Ordinal);
+        Assert.Empty(await ledger.CountAsync(CancellationToken.None));
+    }
+
+    [Fact]
     public async Task The_write_probe_fails_on_a_read_only_connection_and_leaves_nothing_behind()
     {
         var (ledger, connectionString) = await NewLedgerAsync();

@@ -13,8 +13,14 @@ public interface ILedger
     /// <summary>Checks that the ledger answers (readiness).</summary>
     Task PingAsync(CancellationToken cancellationToken);
 
-    /// <summary>Proves the ledger can be written (<c>check</c>): a row written in a transaction that is rolled back.</summary>
+    /// <summary>Proves the ledger can be written: a row written in a transaction that is rolled back.</summary>
     Task ProbeWriteAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// What <c>check</c> reports, changing nothing: whether the ledger exists, its schema version and what the first run
+    /// will create or migrate, and (where the schema exists) that it can be written. Throws when it cannot be used.
+    /// </summary>
+    Task<string> CheckAsync(CancellationToken cancellationToken);
 
     /// <summary>Every row of an account that is not pruned.</summary>
     Task<IReadOnlyList<LedgerRow>> GetAccountAsync(string account, CancellationToken cancellationToken);

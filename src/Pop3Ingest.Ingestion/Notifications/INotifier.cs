@@ -15,6 +15,9 @@ public interface INotifier
 
     Task PingAsync(CancellationToken cancellationToken);
 
+    /// <summary>What <c>check</c> reports, changing nothing: that the queue can be reached, or that the first run creates it.</summary>
+    Task<string> CheckAsync(CancellationToken cancellationToken);
+
     /// <summary>Publishes one event; returns once the queue acknowledged it.</summary>
     Task PublishAsync(MessageEventData data, CancellationToken cancellationToken);
 }

@@ -12,8 +12,14 @@ public interface IMessageStore
     /// <summary>Prepares the store (create the container or folder, clean temp files).</summary>
     Task InitializeAsync(CancellationToken cancellationToken);
 
-    /// <summary>Checks that the store answers (readiness, <c>check</c>).</summary>
+    /// <summary>Checks that the store answers (readiness).</summary>
     Task PingAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// What <c>check</c> reports, changing nothing: that the store can be reached and written, and what the first run will
+    /// create (the folder, the container). Throws a <see cref="StoreException"/> when it cannot be used.
+    /// </summary>
+    Task<string> CheckAsync(CancellationToken cancellationToken);
 
     /// <summary>
     /// Stores the content under <paramref name="blobName"/> unless a blob of that name exists. The content stream is

@@ -62,28 +62,19 @@ internal static class CheckCommand
         }
 
         var services = context.Services;
+        // A check changes nothing: no ledger created or migrated, no folder, container or queue created, no temp folder
+        // cleaned. Each row says what is there, proves it can be written (a probe rolled back or removed), and what the
+        // first run will create or migrate.
         await Probe("ledger", async ct =>
-        {
-            var ledger = services.GetRequiredService<ILedger>();
-            await ledger.MigrateAsync(ct).ConfigureAwait(false);
-            await ledger.ProbeWriteAsync(ct).ConfigureAwait(false);
-            return context.Options.Ledger.Provider;
-        }).ConfigureAwait(false);
+            $"{context.Options.Ledger.Provider}: {await services.GetRequiredService<ILedger>().CheckAsync(ct).ConfigureAwait(false)}").ConfigureAwait(false);
         await Probe("store", async ct =>
         {
             var store = services.GetRequiredService<IMessageStore>();
-            await store.InitializeAsync(ct).ConfigureAwait(false);
-            await store.PingAsync(ct).ConfigureAwait(false);
-            return store.Kind;
+            return $"{store.Kind}: {await store.CheckAsync(ct).ConfigureAwait(false)}";
         }).ConfigureAwait(false);
         if (services.GetService<INotifier>() is { } notifier)
         {
-            await Probe("queue", async ct =>
-            {
-                await notifier.InitializeAsync(ct).ConfigureAwait(false);
-                await notifier.PingAsync(ct).ConfigureAwait(false);
-                return notifier.Kind;
-            }).ConfigureAwait(false);
+            await Probe("queue", async ct => $"{notifier.Kind}: {await notifier.CheckAsync(ct).ConfigureAwait(false)}").ConfigureAwait(false);
         }
 
         var factory = services.GetRequiredService<AccountSettingsFactory>();

@@ -68,6 +68,13 @@ internal sealed class StorageInspector
         }
     }
 
+    public async Task<bool> ContainerExistsAsync(string container)
+    {
+        using var message = _blob.CreateMessage(RequestMethod.Get, _blob.UriOf(container), "restype=container");
+        var response = await _blob.SendAsync(message, "Get Container Properties", CancellationToken.None);
+        return response.Status == 200;
+    }
+
     public async Task<bool> QueueExistsAsync(string queue)
     {
         using var message = _queue.CreateMessage(RequestMethod.Get, _queue.UriOf(queue), "comp=metadata");

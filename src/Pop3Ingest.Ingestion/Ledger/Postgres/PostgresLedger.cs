@@ -84,9 +84,38 @@ internal sealed class PostgresLedger : ILedger, IAsyncDisposable, IDisposable
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await LedgerSql.ExecuteAsync(connection,
-            $"INSERT INTO {Table} ({Record.Columns}) VALUES ('.write-probe', ''::bytea, '.write-probe', 'Seeded', 0, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, 0, NULL);",
+            $"INSERT INTO {Table} (account, uidl, blob_name, state, first_seen, updated_at) VALUES ('.write-probe', ''::bytea, '.write-probe', 'Seeded', 0, 0);",
             transaction, cancellationToken).ConfigureAwait(false);
         await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<string> CheckAsync(CancellationToken cancellationToken)
+    {
+        var latest = Migrations[^1].Version;
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var database = connection.Database;
+        if (await LedgerSql.ScalarAsync(connection, "SELECT count(*) FROM pg_catalog.pg_tables WHERE tablename = 'pop3ingest_schema' AND schemaname = current_schema();",
+                null, cancellationToken).ConfigureAwait(false) == 0)
+        {
+            // DDL is transactional here: a table created and rolled back proves the first run may create its own.
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await LedgerSql.ExecuteAsync(connection, "CREATE TABLE pop3ingest_create_probe (id integer);", transaction, cancellationToken).ConfigureAwait(false);
+            await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+            return $"database {database} has no ledger yet; the first run creates its tables (schema version {latest})";
+        }
+
+        var current = await LedgerSql.ScalarAsync(connection, "SELECT coalesce(max(version), 0) FROM pop3ingest_schema;", null, cancellationToken).ConfigureAwait(false);
+        if (current > latest)
+        {
+            throw new LedgerSchemaException(
+                $"The ledger database has schema version {current}, newer than this program knows ({latest}). " +
+                "Upgrade Pop3Ingest, or point Ledger:ConnectionString at another database.");
+        }
+
+        await ProbeWriteAsync(cancellationToken).ConfigureAwait(false);
+        return current < latest
+            ? $"database {database}, schema version {current}, writable; the first run migrates it to version {latest}"
+            : $"database {database}, schema version {current} (current), writable";
     }
 
     public async Task<IReadOnlyList<LedgerRow>> GetAccountAsync(string account, CancellationToken cancellationToken)

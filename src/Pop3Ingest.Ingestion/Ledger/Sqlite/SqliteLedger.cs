@@ -16,6 +16,10 @@ internal sealed class SqliteLedger : ILedger
 
     /// <summary>The account of the write probe's row: a dot, which no configured account name can hold.</summary>
     private const string ProbeAccount = ".write-probe";
+
+    /// <summary>The write probe's row, in the columns every schema version has.</summary>
+    private const string ProbeInsert =
+        $"INSERT INTO messages (account, uidl, blob_name, state, first_seen, updated_at) VALUES ('{ProbeAccount}', '', '{ProbeAccount}', 'Seeded', 0, 0);";
     private readonly string _connectionString;
     private readonly int _busyTimeoutMs;
     private readonly string? _path;
@@ -35,11 +39,6 @@ internal sealed class SqliteLedger : ILedger
         if (builder.DataSource is { Length: > 0 } path && !path.Equals(":memory:", StringComparison.Ordinal) && builder.Mode != SqliteOpenMode.Memory)
         {
             _path = Path.GetFullPath(path);
-            var folder = Path.GetDirectoryName(_path);
-            if (folder is not null)
-            {
-                Directory.CreateDirectory(folder);
-            }
         }
 
         _connectionString = builder.ToString();
@@ -49,6 +48,12 @@ internal sealed class SqliteLedger : ILedger
 
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
+        // Made here, not when the ledger is built: check builds it too, and changes nothing.
+        if (Path.GetDirectoryName(_path) is { } folder)
+        {
+            Directory.CreateDirectory(folder);
+        }
+
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await LedgerSql.ExecuteAsync(connection, "PRAGMA journal_mode=WAL;", null, cancellationToken).ConfigureAwait(false);
 
@@ -81,10 +86,47 @@ internal sealed class SqliteLedger : ILedger
         // tells. The probe row is never committed.
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken).ConfigureAwait(false);
-        await LedgerSql.ExecuteAsync(connection,
-            $"INSERT INTO messages ({LedgerRecord.Columns}) VALUES ('{ProbeAccount}', '', '{ProbeAccount}', 'Seeded', 0, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, 0, NULL);",
-            transaction, cancellationToken).ConfigureAwait(false);
+        await LedgerSql.ExecuteAsync(connection, ProbeInsert, transaction, cancellationToken).ConfigureAwait(false);
         await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<string> CheckAsync(CancellationToken cancellationToken)
+    {
+        var latest = Migrations[^1].Version;
+        if (_path is null)
+        {
+            return "in memory; created by each run";
+        }
+
+        if (!File.Exists(_path))
+        {
+            var existing = Path.GetDirectoryName(_path);
+            while (existing is not null && !Directory.Exists(existing))
+            {
+                existing = Path.GetDirectoryName(existing);
+            }
+
+            return $"{_path} does not exist; the first run creates it (schema version {latest}) in {existing ?? "/"}";
+        }
+
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var current = await LedgerSql.ScalarAsync(connection, "PRAGMA user_version;", null, cancellationToken).ConfigureAwait(false);
+        if (current > latest)
+        {
+            throw new LedgerSchemaException(
+                $"The ledger database has schema version {current}, newer than this program knows ({latest}). " +
+                "Upgrade Pop3Ingest, or point Ledger:ConnectionString at another database.");
+        }
+
+        if (current == 0)
+        {
+            return $"{_path} holds no ledger yet; the first run creates its schema (version {latest})";
+        }
+
+        await ProbeWriteAsync(cancellationToken).ConfigureAwait(false);
+        return current < latest
+            ? $"{_path}, schema version {current}, writable; the first run migrates it to version {latest}"
+            : $"{_path}, schema version {current} (current), writable";
     }
 
     public async Task PingAsync(CancellationToken cancellationToken)

@@ -69,6 +69,19 @@ internal sealed class AzureQueueNotifier : INotifier
         }
     });
 
+    public Task<string> CheckAsync(CancellationToken cancellationToken) => GuardAsync(async () =>
+    {
+        var operation = $"reading the queue '{_queue}'";
+        using var message = _client.CreateMessage(RequestMethod.Get, _client.UriOf(_queue), "comp=metadata");
+        var response = await _client.SendAsync(message, operation, cancellationToken).ConfigureAwait(false);
+        return response.Status switch
+        {
+            200 => $"queue {_queue} at {_client.ServiceUri}",
+            404 => $"queue {_queue} does not exist at {_client.ServiceUri}; the first run creates it",
+            _ => throw await _client.FailureAsync(response, operation, cancellationToken).ConfigureAwait(false),
+        };
+    });
+
     public Task PublishAsync(MessageEventData data, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -93,6 +106,18 @@ internal sealed class AzureQueueNotifier : INotifier
                 throw await _client.FailureAsync(response, operation, cancellationToken).ConfigureAwait(false);
             }
         });
+    }
+
+    private static async Task<T> GuardAsync<T>(Func<Task<T>> action)
+    {
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (AzureStorageException e)
+        {
+            throw new NotifierException(e.Message, e);
+        }
     }
 
     private static async Task GuardAsync(Func<Task> action)

@@ -93,6 +93,19 @@ internal sealed class AzureBlobMessageStore : IMessageStore
         }
     });
 
+    public Task<string> CheckAsync(CancellationToken cancellationToken) => GuardAsync(async () =>
+    {
+        var operation = $"reading the container '{_container}'";
+        using var message = _client.CreateMessage(RequestMethod.Get, _client.UriOf(_container), "restype=container");
+        var response = await _client.SendAsync(message, operation, cancellationToken).ConfigureAwait(false);
+        return response.Status switch
+        {
+            200 => $"container {_container} at {_client.ServiceUri}",
+            404 => $"container {_container} does not exist at {_client.ServiceUri}; the first run creates it",
+            _ => throw await _client.FailureAsync(response, operation, cancellationToken).ConfigureAwait(false),
+        };
+    });
+
     public async Task<PutResult> PutAsync(string blobName, Stream content, BlobProperties properties, Func<PutResult, byte[]>? sidecar, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(content);

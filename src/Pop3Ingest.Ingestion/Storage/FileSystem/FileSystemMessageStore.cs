@@ -92,6 +92,32 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
         return Task.CompletedTask;
     }
 
+    public Task<string> CheckAsync(CancellationToken cancellationToken)
+    {
+        // A probe file, written and removed, where the first run will write: the temp folder, or the nearest folder
+        // that exists when the store's own folders do not yet (check creates none of them).
+        var existing = _temp;
+        while (!Directory.Exists(existing) && Path.GetDirectoryName(existing) is { } parent)
+        {
+            existing = parent;
+        }
+
+        var probe = Path.Combine(existing, $".pop3ingest-check-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
+        try
+        {
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreException($"The store folder {_root} cannot be written ({existing}: {e.Message}).", e, isTransient: false);
+        }
+
+        return Task.FromResult(existing == _temp
+            ? $"folder {_root}, writable"
+            : $"folder {_root} does not exist yet; the first run creates it (in {existing}, writable)");
+    }
+
     public Task PingAsync(CancellationToken cancellationToken)
     {
         if (!Directory.Exists(_temp))
