@@ -96,7 +96,8 @@ internal sealed class Pop3Connection : IAsyncDisposable
         _end = 0;
         var serverName = _options.TlsServerName ?? _options.Host;
         var validator = new Pop3CertificateValidator(_options.CertificateSha256, _options.CaFile);
-        var ssl = new SslStream(_stream!, leaveInnerStreamOpen: false, validator.Validate);
+        var observed = _options.Security == Pop3Security.Tls ? new ClearTextDetectingStream(_stream!) : null;
+        var ssl = new SslStream(observed ?? _stream!, leaveInnerStreamOpen: false, validator.Validate);
         _stream = ssl;
         using var op = Begin(cancellationToken);
         try
@@ -108,6 +109,12 @@ internal sealed class Pop3Connection : IAsyncDisposable
                     CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
                 },
                 op.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (observed is { SawPop3StatusLine: true } && e is AuthenticationException or IOException)
+        {
+            throw Break(new Pop3SecurityException(
+                $"TLS with {_options.Host}:{_options.EffectivePort} failed: the server answered in clear text (a POP3 greeting, not a TLS " +
+                "handshake). Is this a STARTTLS port? Use Security StartTls there, or the server's implicit-TLS port (usually 995).", e));
         }
         catch (AuthenticationException e)
         {

@@ -195,6 +195,19 @@ public sealed class Pop3ClientDovecotTests
         Assert.Contains("does not match the pinned", pinError.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Implicit_tls_against_the_clear_text_port_says_the_server_answered_in_clear_text()
+    {
+        await using var server = await DovecotServer.StartAsync(s_users);
+        await using var client = new Pop3Client(new Pop3ClientOptions
+        {
+            Host = server.Host, Port = server.Port, Security = Pop3Security.Tls, CertificateSha256 = server.CertificateSha256,
+        });
+        var error = await Assert.ThrowsAsync<Pop3SecurityException>(() => client.ConnectAsync());
+        Assert.Contains("the server answered in clear text", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Use Security StartTls", error.Message, StringComparison.Ordinal);
+    }
+
     private static async Task WaitForCountAsync(DovecotServer server, int expected)
     {
         // Dovecot finishes the session asynchronously after the client goes away.

@@ -49,10 +49,31 @@ internal static class ConfigurationLoader
         }
         catch (Exception e) when (e is FormatException or InvalidDataException or IOException)
         {
-            throw new ConfigurationException($"{file}: {e.InnerException?.Message ?? e.Message}");
+            throw new ConfigurationException($"{file}: {Describe(e)}");
         }
     }
+
+    /// <summary>
+    /// Why the file could not be read: for broken JSON the line and position (1-based) and what the parser expected, which
+    /// the configuration library keeps in an inner exception behind "Could not parse the JSON file".
+    /// </summary>
+    private static string Describe(Exception e)
+    {
+        for (var cause = e; cause is not null; cause = cause.InnerException)
+        {
+            if (cause is System.Text.Json.JsonException { LineNumber: { } line } json)
+            {
+                var reason = json.Message;
+                var cut = reason.IndexOf(" LineNumber:", StringComparison.Ordinal);
+                reason = (cut > 0 ? reason[..cut] : reason).TrimEnd(' ', '.', '|');
+                return $"line {line + 1}, position {(json.BytePositionInLine ?? 0) + 1}: the JSON is not valid ({reason}).";
+            }
+        }
+
+        return e.InnerException?.Message ?? e.Message;
+    }
 }
+
 
 /// <summary>A configuration that cannot be used; the message names the key.</summary>
 internal sealed class ConfigurationException(string message) : Exception(message);
