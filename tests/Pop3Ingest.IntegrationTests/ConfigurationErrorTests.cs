@@ -1,3 +1,4 @@
+using Pop3Ingest.IntegrationTests.Support;
 using Pop3Ingest.Worker.Options;
 
 namespace Pop3Ingest.IntegrationTests;
@@ -20,5 +21,50 @@ public sealed class ConfigurationErrorTests : IDisposable
         Assert.StartsWith($"{path}: line 3, position ", error.Message, StringComparison.Ordinal);
         Assert.Contains("the JSON is not valid", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("Could not parse the JSON file", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Layers_apply_in_order_file_environment_sibling_and_set()
+    {
+        var path = Path.Combine(_folder, "pop3.json");
+        File.WriteAllText(path, """{ "Pop3Ingest": { "Layer": { "A": "file", "B": "file", "C": "file" } } }""");
+        File.WriteAllText(ConfigurationLoader.SiblingOf(path, ConfigurationLoader.EnvironmentName()), """{ "Pop3Ingest": { "Layer": { "B": "sibling", "C": "sibling" } } }""");
+
+        var (configuration, _) = ConfigurationLoader.Load(path, ["Pop3Ingest__Layer__C=set"]);
+
+        Assert.Equal(("file", "sibling", "set"), (configuration["Pop3Ingest:Layer:A"], configuration["Pop3Ingest:Layer:B"], configuration["Pop3Ingest:Layer:C"]));
+        Assert.Equal(Path.Combine(_folder, "pop3.Staging.json"), ConfigurationLoader.SiblingOf(path, "Staging"));
+        Assert.Equal(Path.Combine(_folder, "appsettings.Development.json"), ConfigurationLoader.SiblingOf(Path.Combine(_folder, "appsettings.json"), "Development"));
+        var error = Assert.Throws<ConfigurationException>(() => ConfigurationLoader.Load(path, ["Pop3Ingest:Layer:C"]));
+        Assert.StartsWith("--set: 'Pop3Ingest:Layer:C' is not Key=Value", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Category", WorkerProcess.Category)]
+    public async Task Every_verb_reads_the_environment_sibling_environment_variables_and_set_and_checks_them_all_for_unknown_keys()
+    {
+        WorkerConfig.Write(_folder, 1, "layers", "pw");
+        File.WriteAllText(Path.Combine(_folder, "appsettings.Staging.json"), """{ "Pop3Ingest": { "Defaults": { "Colour": "blue" } } }""");
+        var staging = new Dictionary<string, string> { ["DOTNET_ENVIRONMENT"] = "Staging" };
+
+        // The sibling of the environment named is read, and its unknown key is refused like the file's.
+        var (code, output) = await WorkerProcess.RunAsync(_folder, TimeSpan.FromMinutes(1), staging, "ledger", "list", "--account", "layers");
+        Assert.Equal(2, code);
+        Assert.Contains("Pop3Ingest:Defaults:Colour: unknown key.", output, StringComparison.Ordinal);
+
+        // Without that environment the sibling is not read; an unknown key in an environment variable is refused too.
+        var (envCode, envOutput) = await WorkerProcess.RunAsync(_folder, TimeSpan.FromMinutes(1),
+            new Dictionary<string, string> { ["Pop3Ingest__Storage__Colour"] = "red" }, "ledger", "list", "--account", "layers");
+        Assert.Equal(2, envCode);
+        Assert.Contains("Pop3Ingest:Storage:Colour: unknown key.", envOutput, StringComparison.Ordinal);
+
+        // --set is the strongest layer, after any verb, and checked like the rest.
+        var (setCode, setOutput) = await WorkerProcess.RunAsync(_folder, TimeSpan.FromMinutes(1), null,
+            "ledger", "list", "--account", "layers", "--set", "Pop3Ingest:Ledger:ConnectionString=Data Source=other/ledger.db");
+        Assert.True(setCode == 0, setOutput);
+        Assert.True(File.Exists(Path.Combine(_folder, "other", "ledger.db")), setOutput);
+        var (badSet, badSetOutput) = await WorkerProcess.RunAsync(_folder, TimeSpan.FromMinutes(1), null, "check", "--set", "Pop3Ingest:Http:Colour=1");
+        Assert.Equal(2, badSet);
+        Assert.Contains("Pop3Ingest:Http:Colour: unknown key.", badSetOutput, StringComparison.Ordinal);
     }
 }

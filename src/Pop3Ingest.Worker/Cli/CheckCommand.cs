@@ -15,7 +15,7 @@ namespace Pop3Ingest.Worker.Cli;
 /// <summary><c>check [--account A]</c>: DNS, TCP, TLS, authentication and CAPA per account, and the stores; nothing is downloaded.</summary>
 internal static class CheckCommand
 {
-    public static Command Create(Option<string?> configOption)
+    public static Command Create(ConfigOptions configOption)
     {
         var account = new Option<string?>("--account", "-a") { Description = "Check only this account (case-insensitive)." };
         var command = new Command("check",
@@ -24,11 +24,11 @@ internal static class CheckCommand
         {
             account,
         };
-        command.SetAction((parse, _) => RunAsync(parse.GetValue(configOption), parse.GetValue(account)));
+        command.SetAction((parse, _) => RunAsync(configOption.Source(parse), parse.GetValue(account)));
         return command;
     }
 
-    private static async Task<int> RunAsync(string? configPath, string? accountName)
+    private static async Task<int> RunAsync(ConfigSource configPath, string? accountName)
     {
         await using var context = WorkerContext.TryCreate(configPath, Console.Error, out var exitCode, onlyAccount: accountName);
         if (context is null)

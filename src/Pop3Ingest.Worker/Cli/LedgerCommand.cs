@@ -14,7 +14,7 @@ namespace Pop3Ingest.Worker.Cli;
 /// <summary><c>ledger seed|rebuild|list|retry|export|import</c>: operate the ledger.</summary>
 internal static class LedgerCommand
 {
-    public static Command Create(Option<string?> configOption)
+    public static Command Create(ConfigOptions configOption)
     {
         var ledger = new Command("ledger", "Operate the ledger. Exit code 0: done; 1: failed; 2: invalid configuration or usage.");
         ledger.Subcommands.Add(Seed(configOption));
@@ -28,7 +28,7 @@ internal static class LedgerCommand
 
     private static Option<string> AccountOption() => new("--account", "-a") { Description = "The account (case-insensitive).", Required = true };
 
-    private static Command Seed(Option<string?> configOption)
+    private static Command Seed(ConfigOptions configOption)
     {
         var account = AccountOption();
         var command = new Command("seed",
@@ -37,7 +37,7 @@ internal static class LedgerCommand
         {
             account,
         };
-        command.SetAction((parse, _) => WithServerUidls(parse.GetValue(configOption), parse.GetValue(account)!, async (_, options, ledger, uidls, token) =>
+        command.SetAction((parse, _) => WithServerUidls(configOption.Source(parse), parse.GetValue(account)!, async (_, options, ledger, uidls, token) =>
         {
             var known = (await ledger.GetAccountAsync(options.Name, token).ConfigureAwait(false)).Select(r => r.Uidl).ToHashSet(StringComparer.Ordinal);
             var now = DateTimeOffset.UtcNow;
@@ -67,7 +67,7 @@ internal static class LedgerCommand
         return command;
     }
 
-    private static Command Rebuild(Option<string?> configOption)
+    private static Command Rebuild(ConfigOptions configOption)
     {
         var account = AccountOption();
         var command = new Command("rebuild",
@@ -76,7 +76,7 @@ internal static class LedgerCommand
         {
             account,
         };
-        command.SetAction((parse, _) => WithServerUidls(parse.GetValue(configOption), parse.GetValue(account)!, async (context, options, ledger, uidls, token) =>
+        command.SetAction((parse, _) => WithServerUidls(configOption.Source(parse), parse.GetValue(account)!, async (context, options, ledger, uidls, token) =>
         {
             var store = context.Services.GetRequiredService<IMessageStore>();
             var result = await LedgerRebuild.RunAsync(ledger, store, options.Name, [.. uidls.Select(u => u.Uid)], DateTimeOffset.UtcNow, token).ConfigureAwait(false);
@@ -97,14 +97,14 @@ internal static class LedgerCommand
         return command;
     }
 
-    private static Command List(Option<string?> configOption)
+    private static Command List(ConfigOptions configOption)
     {
         var account = AccountOption();
         var state = new Option<LedgerState?>("--state", "-s") { Description = "Only rows in this state." };
         var format = new Option<string>("--format") { Description = "table, tsv or json (one object per line).", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "tsv", "json");
         var command = new Command("list", "List an account's ledger rows.") { account, state, format };
-        command.SetAction((parse, _) => WithContext(parse.GetValue(configOption), async context =>
+        command.SetAction((parse, _) => WithContext(configOption.Source(parse), async context =>
         {
             var options = Find(context, parse.GetValue(account)!);
             if (options is null)
@@ -144,12 +144,12 @@ internal static class LedgerCommand
         return command;
     }
 
-    private static Command Retry(Option<string?> configOption)
+    private static Command Retry(ConfigOptions configOption)
     {
         var account = AccountOption();
         var uidl = new Option<string>("--uidl", "-u") { Description = "The UIDL of the quarantined message.", Required = true };
         var command = new Command("retry", "Release a quarantined message: it is downloaded again on the next run.") { account, uidl };
-        command.SetAction((parse, _) => WithContext(parse.GetValue(configOption), async context =>
+        command.SetAction((parse, _) => WithContext(configOption.Source(parse), async context =>
         {
             var options = Find(context, parse.GetValue(account)!);
             if (options is null)
@@ -171,12 +171,12 @@ internal static class LedgerCommand
         return command;
     }
 
-    private static Command Export(Option<string?> configOption)
+    private static Command Export(ConfigOptions configOption)
     {
         var file = new Option<FileInfo>("--file", "-f") { Description = "Where to write the ledger (JSON Lines).", Required = true };
         var account = new Option<string?>("--account", "-a") { Description = "Only this account." };
         var command = new Command("export", "Write the ledger to a portable file (to move it to another provider).") { file, account };
-        command.SetAction((parse, _) => WithContext(parse.GetValue(configOption), async context =>
+        command.SetAction((parse, _) => WithContext(configOption.Source(parse), async context =>
         {
             var ledger = context.Services.GetRequiredService<ILedger>();
             await ledger.MigrateAsync(CancellationToken.None).ConfigureAwait(false);
@@ -187,7 +187,7 @@ internal static class LedgerCommand
         return command;
     }
 
-    private static Command Import(Option<string?> configOption)
+    private static Command Import(ConfigOptions configOption)
     {
         var file = new Option<FileInfo>("--file", "-f") { Description = "A file written by 'ledger export'.", Required = true };
         var command = new Command("import",
@@ -195,7 +195,7 @@ internal static class LedgerCommand
         {
             file,
         };
-        command.SetAction((parse, _) => WithContext(parse.GetValue(configOption), async context =>
+        command.SetAction((parse, _) => WithContext(configOption.Source(parse), async context =>
         {
             var ledger = context.Services.GetRequiredService<ILedger>();
             await ledger.MigrateAsync(CancellationToken.None).ConfigureAwait(false);
@@ -210,7 +210,7 @@ internal static class LedgerCommand
     /// For the verbs that reconcile the ledger with the server: the account, the migrated ledger, and the UIDLs on the
     /// server now (connect, authenticate, UIDL, QUIT: nothing downloaded, nothing deleted).
     /// </summary>
-    private static Task<int> WithServerUidls(string? configPath, string accountName,
+    private static Task<int> WithServerUidls(ConfigSource configPath, string accountName,
         Func<WorkerContext, AccountOptions, ILedger, IReadOnlyList<Pop3UidlEntry>, CancellationToken, Task<int>> action) => WithContext(configPath, async context =>
     {
         var options = Find(context, accountName);
@@ -231,7 +231,7 @@ internal static class LedgerCommand
         return await action(context, options, ledger, uidls, signal.Token).ConfigureAwait(false);
     });
 
-    private static async Task<int> WithContext(string? configPath, Func<WorkerContext, Task<int>> action)
+    private static async Task<int> WithContext(ConfigSource configPath, Func<WorkerContext, Task<int>> action)
     {
         await using var context = WorkerContext.TryCreate(configPath, Console.Error, out var exitCode);
         if (context is null)

@@ -12,7 +12,7 @@ namespace Pop3Ingest.Worker.Cli;
 /// <summary><c>once [--account A]</c>: one ingestion pass per account, then exit (ARCHITECTURE.md §6).</summary>
 internal static class OnceCommand
 {
-    public static Command Create(Option<string?> configOption)
+    public static Command Create(ConfigOptions configOption)
     {
         var account = new Option<string?>("--account", "-a")
         {
@@ -35,12 +35,12 @@ internal static class OnceCommand
         {
             using var inline = InlineSocketCompletions.Enable();
             using var signal = new ShutdownSignal();
-            return await RunAsync(parse.GetValue(configOption), parse.GetValue(account), parse.GetValue(parallel), signal.Token).ConfigureAwait(false);
+            return await RunAsync(configOption.Source(parse), parse.GetValue(account), parse.GetValue(parallel), signal.Token).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(string? configPath, string? accountName, int parallel, CancellationToken stopping)
+    private static async Task<int> RunAsync(ConfigSource configPath, string? accountName, int parallel, CancellationToken stopping)
     {
         await using var context = WorkerContext.TryCreate(configPath, Console.Error, out var exitCode, onlyAccount: accountName);
         if (context is null)

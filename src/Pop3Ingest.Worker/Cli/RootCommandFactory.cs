@@ -7,20 +7,17 @@ internal static class RootCommandFactory
 {
     public static RootCommand Create()
     {
-        var config = new Option<string?>("--config", "-c")
-        {
-            Description = "Configuration file (replaces appsettings.json in the current folder; environment variables still override it).",
-            Recursive = true,
-        };
+        var config = new ConfigOptions();
         var root = new RootCommand("Pop3Ingest: streams POP3 mail into blob storage and announces it on a queue, deleting only what is safely stored.")
         {
-            config,
+            config.File,
+            config.Set,
         };
         root.Subcommands.Add(RunCommand.Create(config));
         root.Subcommands.Add(OnceCommand.Create(config));
         root.Subcommands.Add(CheckCommand.Create(config));
         root.Subcommands.Add(LedgerCommand.Create(config));
-        root.SetAction((parse, _) => RunCommand.RunAsync(parse.GetValue(config)));
+        root.SetAction((parse, _) => RunCommand.RunAsync(config.Source(parse)));
         return root;
     }
 

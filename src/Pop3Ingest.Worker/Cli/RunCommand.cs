@@ -26,14 +26,14 @@ internal static class RunCommand
         "Run the scheduled service (the default): every account on its own schedule, configuration edits applied live, " +
         "health and metrics on Pop3Ingest:Http:Urls. Exit code 0 after SIGTERM/SIGINT and a clean stop; 2: invalid configuration.";
 
-    public static Command Create(Option<string?> configOption)
+    public static Command Create(ConfigOptions configOption)
     {
         var command = new Command("run", Description);
-        command.SetAction((parse, _) => RunAsync(parse.GetValue(configOption)));
+        command.SetAction((parse, _) => RunAsync(configOption.Source(parse)));
         return command;
     }
 
-    public static async Task<int> RunAsync(string? configPath)
+    public static async Task<int> RunAsync(ConfigSource configPath)
     {
         Pop3IngestOptions options;
         IConfiguration configuration;

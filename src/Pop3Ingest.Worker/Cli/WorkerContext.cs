@@ -27,14 +27,14 @@ internal sealed class WorkerContext : IAsyncDisposable
     public IConfiguration Configuration { get; }
 
     // onlyAccount: a verb's --account; only that account is bound and validated.
-    public static WorkerContext? TryCreate(string? configPath, TextWriter error, out int exitCode, bool watchConfiguration = false, string? onlyAccount = null)
+    public static WorkerContext? TryCreate(ConfigSource configPath, TextWriter error, out int exitCode, bool watchConfiguration = false, string? onlyAccount = null)
     {
         exitCode = ExitCodes.Success;
         IConfigurationRoot configuration;
         string baseDirectory;
         try
         {
-            (configuration, baseDirectory) = ConfigurationLoader.Load(configPath, watchConfiguration);
+            (configuration, baseDirectory) = ConfigurationLoader.Load(configPath.Path, configPath.Overrides, watchConfiguration);
         }
         catch (ConfigurationException e)
         {

@@ -5,12 +5,15 @@ using Microsoft.Extensions.FileProviders.Physical;
 namespace Pop3Ingest.Worker.Options;
 
 /// <summary>
-/// Loads the configuration (ARCHITECTURE.md §6): <c>--config FILE</c> replaces <c>appsettings.json</c> in the current
-/// folder; environment variables override the file; relative paths resolve against the file's folder.
+/// Loads the configuration as .NET hosts do, the same for every verb, each layer over the one before: the file
+/// (<c>--config FILE</c>, else <c>appsettings.json</c> in the current folder), its environment sibling beside it
+/// (<c>appsettings.{Environment}.json</c>, or FILE's name with <c>.{Environment}</c> before its extension; the name from
+/// <c>DOTNET_ENVIRONMENT</c>, default <c>Production</c>), environment variables, then <c>--set Key=Value</c>. Relative
+/// paths resolve against the file's folder. <c>run</c> watches both files.
 /// </summary>
 internal static class ConfigurationLoader
 {
-    public static (IConfigurationRoot Configuration, string BaseDirectory) Load(string? configPath, bool watch = false)
+    public static (IConfigurationRoot Configuration, string BaseDirectory) Load(string? configPath, IReadOnlyList<string>? overrides = null, bool watch = false)
     {
         string file;
         if (configPath is not null)
@@ -26,7 +29,9 @@ internal static class ConfigurationLoader
             file = Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json");
         }
 
+        var set = Overrides(overrides ?? []);
         var baseDirectory = Path.GetDirectoryName(file)!;
+        var sibling = SiblingOf(file, EnvironmentName());
         try
         {
             var builder = new ConfigurationBuilder();
@@ -38,19 +43,52 @@ internal static class ConfigurationLoader
                     UseActivePolling = true,
                 };
                 builder.AddJsonFile(provider, Path.GetFileName(file), optional: configPath is null, reloadOnChange: true);
+                builder.AddJsonFile(provider, Path.GetFileName(sibling), optional: true, reloadOnChange: true);
             }
             else
             {
-                builder.SetBasePath(baseDirectory).AddJsonFile(Path.GetFileName(file), optional: configPath is null, reloadOnChange: false);
+                builder.SetBasePath(baseDirectory)
+                    .AddJsonFile(Path.GetFileName(file), optional: configPath is null, reloadOnChange: false)
+                    .AddJsonFile(Path.GetFileName(sibling), optional: true, reloadOnChange: false);
             }
 
-            var configuration = builder.AddEnvironmentVariables().Build();
+            var configuration = builder.AddEnvironmentVariables().AddInMemoryCollection(set).Build();
             return (configuration, baseDirectory);
         }
         catch (Exception e) when (e is FormatException or InvalidDataException or IOException)
         {
-            throw new ConfigurationException($"{file}: {Describe(e)}");
+            throw new ConfigurationException($"{(e.Message.Contains(Path.GetFileName(sibling), StringComparison.Ordinal) ? sibling : file)}: {Describe(e)}");
         }
+    }
+
+    /// <summary>The environment's name: <c>DOTNET_ENVIRONMENT</c>, else <c>Production</c> (as the generic host has it).</summary>
+    public static string EnvironmentName() =>
+        Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") is { Length: > 0 } name ? name.Trim() : "Production";
+
+    /// <summary><c>appsettings.json</c> → <c>appsettings.Production.json</c>; <c>pop3.json</c> → <c>pop3.Production.json</c>.</summary>
+    public static string SiblingOf(string file, string environment)
+    {
+        var folder = Path.GetDirectoryName(file)!;
+        var extension = Path.GetExtension(file);
+        return Path.Combine(folder, $"{Path.GetFileNameWithoutExtension(file)}.{environment}{extension}");
+    }
+
+    /// <summary><c>--set Key=Value</c>: the key as configuration writes it, sections joined by ':' (or '__', as in environment variables).</summary>
+    private static Dictionary<string, string?> Overrides(IReadOnlyList<string> overrides)
+    {
+        var set = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var item in overrides)
+        {
+            var equals = item.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new ConfigurationException($"--set: '{item}' is not Key=Value (for example --set Pop3Ingest:Defaults:Interval=10m).");
+            }
+
+            set[item[..equals].Trim().Replace("__", ":", StringComparison.Ordinal)] = item[(equals + 1)..];
+        }
+
+        return set;
     }
 
     /// <summary>
