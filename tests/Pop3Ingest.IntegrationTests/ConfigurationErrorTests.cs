@@ -67,4 +67,13 @@ public sealed class ConfigurationErrorTests : IDisposable
         Assert.Equal(2, badSet);
         Assert.Contains("Pop3Ingest:Http:Colour: unknown key.", badSetOutput, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_crontab_schedule_is_answered_with_the_quartz_form_to_write_and_no_api_call()
+    {
+        Assert.False(Pop3Ingest.Worker.Jobs.ScheduleSpec.TryParseCron("*/5 * * * 1-5", out var problem));
+        Assert.Contains("\"0 */5 * * * 1-5\"", problem, StringComparison.Ordinal);
+        Assert.Contains("SUN-SAT", problem, StringComparison.Ordinal);
+        Assert.DoesNotContain("CronExpression", problem, StringComparison.Ordinal);
+    }
 }

@@ -21,6 +21,15 @@ internal sealed record ScheduleSpec(TimeSpan? Interval, string? Cron, TimeSpan J
 
     public static bool TryParseCron(string expression, out string? problem)
     {
+        // The crontab form is the common mistake; Quartz's own hint for it ends in an API call an operator cannot make.
+        var fields = expression.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (fields.Length == 5)
+        {
+            problem = $"it has 5 fields, the Unix crontab form; Quartz cron has 6 or 7, seconds first: \"0 {string.Join(' ', fields)}\". " +
+                      "Quartz numbers days of the week 1-7 from Sunday (crontab: 0-6), so write them as SUN-SAT";
+            return false;
+        }
+
         try
         {
             _ = new CronExpression(expression);
