@@ -76,4 +76,82 @@ public sealed class ConfigurationErrorTests : IDisposable
         Assert.Contains("SUN-SAT", problem, StringComparison.Ordinal);
         Assert.DoesNotContain("CronExpression", problem, StringComparison.Ordinal);
     }
+
+    private (int ExitCode, string Error, Pop3Ingest.Worker.Cli.WorkerContext? Context) Create(string defaults)
+    {
+        var path = Path.Combine(_folder, "appsettings.json");
+        File.WriteAllText(path, $$"""
+            { "Pop3Ingest": {
+                "Ledger": { "ConnectionString": "Data Source=data/ledger.db" },
+                "Defaults": { {{defaults}} },
+                "Accounts": { "a": { "Host": "127.0.0.1", "Port": 110, "Security": "None", "AllowInsecureAuth": true, "Username": "u", "Password": "p" } } } }
+            """);
+        var error = new StringWriter();
+        var context = Pop3Ingest.Worker.Cli.WorkerContext.TryCreate(path, error, out var exitCode);
+        return (exitCode, error.ToString(), context);
+    }
+
+    [Theory]
+    [InlineData("5m", 300)]
+    [InlineData("1h30m", 5400)]
+    [InlineData("1d", 86400)]
+    [InlineData("90s", 90)]
+    [InlineData("00:05:00", 300)]
+    public async Task Short_durations_are_accepted_wherever_a_duration_is(string interval, int seconds)
+    {
+        var (code, error, context) = Create($"\"Interval\": \"{interval}\", \"Timeout\": \"45s\"");
+        Assert.True(context is not null, error);
+        await using (context)
+        {
+            Assert.Equal(0, code);
+            var account = context.Options.Accounts["a"];
+            Assert.Equal((TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(45)), (account.Interval, account.Timeout));
+        }
+    }
+
+    [Theory]
+    [InlineData("\"Interval\": \"5 minutes\"", "Pop3Ingest:Defaults:Interval: '5 minutes' is not a duration such as 30s, 5m, 1h, 1d, 1h30m or 500ms, or hh:mm:ss (00:05:00).")]
+    [InlineData("\"Security\": \"Tsl\"", "Pop3Ingest:Defaults:Security: 'Tsl' is not one of Tls, StartTls, StartTlsIfAvailable, None.")]
+    [InlineData("\"DeletePolicy\": \"Always\"", "Pop3Ingest:Defaults:DeletePolicy: 'Always' is not one of AfterStore, Never, AfterDays.")]
+    public void A_value_that_does_not_convert_names_the_key_what_was_given_and_what_is_accepted(string defaults, string expected)
+    {
+        var (code, error, context) = Create(defaults);
+        Assert.Null(context);
+        Assert.Equal(2, code);
+        Assert.Equal($"Invalid configuration: {expected}", error.Trim());
+    }
+
+    [Fact]
+    public void Every_duration_option_takes_short_durations()
+    {
+        var durations = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var seen = new HashSet<Type>();
+        void Walk(Type type)
+        {
+            if (!seen.Add(type))
+            {
+                return;
+            }
+
+            foreach (var property in type.GetProperties())
+            {
+                var target = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+                if (target == typeof(TimeSpan))
+                {
+                    durations.Add(property.Name);
+                }
+                else if (target.Namespace == typeof(Pop3IngestOptions).Namespace && target.IsClass)
+                {
+                    Walk(target);
+                }
+                else if (target.IsGenericType && target.GetGenericArguments().Last() is { IsClass: true } element && element.Namespace == typeof(Pop3IngestOptions).Namespace)
+                {
+                    Walk(element);
+                }
+            }
+        }
+
+        Walk(typeof(Pop3IngestOptions));
+        Assert.Equal(durations.Order(StringComparer.OrdinalIgnoreCase), ShortDurations.Keys.Order(StringComparer.OrdinalIgnoreCase));
+    }
 }

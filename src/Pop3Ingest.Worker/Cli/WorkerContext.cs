@@ -70,7 +70,7 @@ internal sealed class WorkerContext : IAsyncDisposable
         catch (InvalidOperationException e)
         {
             // The binder names the key whose value does not convert (a port that is not a number, an unknown enum).
-            error.WriteLine($"Invalid configuration: {e.Message}");
+            error.WriteLine($"Invalid configuration: {BinderErrors.Explain(e.Message)}");
         }
 
         provider.Dispose();

@@ -52,7 +52,7 @@ internal static class ConfigurationLoader
                     .AddJsonFile(Path.GetFileName(sibling), optional: true, reloadOnChange: false);
             }
 
-            var configuration = builder.AddEnvironmentVariables().AddInMemoryCollection(set).Build();
+            var configuration = builder.AddEnvironmentVariables().AddInMemoryCollection(set).AddShortDurations().Build();
             return (configuration, baseDirectory);
         }
         catch (Exception e) when (e is FormatException or InvalidDataException or IOException)
