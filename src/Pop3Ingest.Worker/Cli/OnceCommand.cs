@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
@@ -91,10 +92,19 @@ internal static class OnceCommand
             runner.ProgressChanged += progress.Report;
         }
 
+        var running = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+        ShutdownWatchdog.Describe(() => string.Join(", ",
+            (prepared.IsCompleted ? [] : new[] { "preparing the ledger and the store" }).Concat(running.Keys.Order(StringComparer.Ordinal).Select(a => $"account {a}")))
+            is { Length: > 0 } what ? what : "the summary");
         await Parallel.ForEachAsync(
             Enumerable.Range(0, accounts.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel) },
-            async (i, _) => results[i] = await GuardedRun.RunAsync(runner, factory, accounts[i], time, logger, stopping, context.Options.ShutdownTimeout, prepared).ConfigureAwait(false))
+            async (i, _) =>
+            {
+                running[accounts[i].Name] = true;
+                results[i] = await GuardedRun.RunAsync(runner, factory, accounts[i], time, logger, stopping, context.Options.ShutdownTimeout, prepared).ConfigureAwait(false);
+                running.TryRemove(accounts[i].Name, out var _);
+            })
             .ConfigureAwait(false);
 
         progress?.Finish();
