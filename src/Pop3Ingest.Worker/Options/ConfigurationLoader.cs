@@ -29,22 +29,24 @@ internal static class ConfigurationLoader
         var baseDirectory = Path.GetDirectoryName(file)!;
         try
         {
+            // The providers as AddJsonFile and AddEnvironmentVariables make them, indexed (ChildKeyIndex): thousands of
+            // accounts are read in time linear in their keys.
             var builder = new ConfigurationBuilder();
+            var json = new IndexedJsonConfigurationSource { Path = Path.GetFileName(file), Optional = configPath is null, ReloadOnChange = watch };
             if (watch)
             {
-                var provider = new PhysicalFileProvider(baseDirectory, ExclusionFilters.None)
+                json.FileProvider = new PhysicalFileProvider(baseDirectory, ExclusionFilters.None)
                 {
                     UsePollingFileWatcher = true,
                     UseActivePolling = true,
                 };
-                builder.AddJsonFile(provider, Path.GetFileName(file), optional: configPath is null, reloadOnChange: true);
             }
             else
             {
-                builder.SetBasePath(baseDirectory).AddJsonFile(Path.GetFileName(file), optional: configPath is null, reloadOnChange: false);
+                builder.SetBasePath(baseDirectory);
             }
 
-            var configuration = builder.AddEnvironmentVariables().Build();
+            var configuration = builder.Add(json).Add(new IndexedEnvironmentVariablesConfigurationSource()).Build();
             return (configuration, baseDirectory);
         }
         catch (Exception e) when (e is FormatException or InvalidDataException or IOException)
