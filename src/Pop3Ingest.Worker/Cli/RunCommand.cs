@@ -141,7 +141,8 @@ internal static class RunCommand
             }
         });
         services.AddQuartzHostedService(quartz => quartz.WaitForJobsToComplete = true);
-        services.AddHostedService<AccountScheduler>();
+        services.AddSingleton<AccountScheduler>();
+        services.AddHostedService(sp => sp.GetRequiredService<AccountScheduler>());
         services.AddHostedService<TelemetryService>();
     }
 }

@@ -36,6 +36,9 @@ internal static partial class WorkerLog
     [LoggerMessage(5011, LogLevel.Debug, "{Account}: where the unexpected failure came from")]
     public static partial void RunCrashedDetail(ILogger logger, string account, Exception exception);
 
+    [LoggerMessage(5012, LogLevel.Information, "All {Accounts} configured accounts are scheduled ({ElapsedMs} ms after the host started)")]
+    public static partial void AccountsScheduled(ILogger logger, int accounts, long elapsedMs);
+
     [LoggerMessage(5010, LogLevel.Error, "{Account}: not scheduled, it will not run until its schedule is fixed: {Reason}")]
     public static partial void AccountNotScheduled(ILogger logger, string account, string reason);
 }
