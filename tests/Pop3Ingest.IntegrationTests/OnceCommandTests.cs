@@ -158,4 +158,51 @@ public sealed class OnceCommandTests : IDisposable
         Assert.Equal(2, missing);
         Assert.Contains("nope.json", missingOutput, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_password_file_with_a_line_break_fails_its_account_alone_and_the_summary_prints()
+    {
+        await using var server = await DovecotServer.StartAsync(new DovecotServerOptions { Users = [("acct1", "pw"), ("acct2", "pw"), ("acct3", "pw"), ("acct4", "pw")] });
+        foreach (var user in new[] { "acct1", "acct2", "acct3", "acct4" })
+        {
+            server.Deliver(user, TestMessages.Create(1, 2000));
+        }
+
+        // Valid at start (a regular file), unusable at the run: the line would inject a POP3 command.
+        var passwordFile = Path.Combine(_folder, "acct2.pw");
+        await File.WriteAllTextAsync(passwordFile, "secret\nsecond-line\n");
+        WorkerConfig.Write(_folder, server.Port, "acct1", "pw", root: root =>
+        {
+            var accounts = root["Accounts"]!.AsObject();
+            var template = accounts["acct1"]!.ToJsonString();
+            foreach (var user in new[] { "acct2", "acct3", "acct4" })
+            {
+                var account = System.Text.Json.Nodes.JsonNode.Parse(template)!.AsObject();
+                account["Username"] = user;
+                if (user == "acct2")
+                {
+                    account.Remove("Password");
+                    account["PasswordFile"] = "acct2.pw";
+
+                    // USER/PASS sends the password as a command line, where a line break would inject a command.
+                    account["Auth"] = "UserPass";
+                }
+
+                accounts[user] = account;
+            }
+        });
+
+        // One at a time, the broken account second (accounts run in name order): the two after it run only if it fails alone.
+        var (code, output) = await WorkerProcess.RunAsync(_folder, s_timeout, null, "once", "--parallel", "1");
+        Assert.True(code == 1, output);
+        var rows = output.Split('\n').Where(l => l.StartsWith("acct", StringComparison.Ordinal)).ToList();
+        Assert.True(rows.Count(r => r.Contains("Succeeded", StringComparison.Ordinal)) == 3, output);
+        var broken = Assert.Single(rows, r => r.StartsWith("acct2 ", StringComparison.Ordinal));
+        Assert.True(broken.Contains("Failed", StringComparison.Ordinal) && broken.Contains("line break", StringComparison.Ordinal), output);
+        Assert.Contains(output.Split('\n'), l => l.StartsWith("account  outcome", StringComparison.Ordinal));
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("second-line", output, StringComparison.Ordinal);
+        Assert.Equal(0, server.MessageCount("acct4"));
+        Assert.Equal(1, server.MessageCount("acct2"));
+    }
 }

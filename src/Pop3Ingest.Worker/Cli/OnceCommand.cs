@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Pop3Ingest.Ingestion.Ledger;
 using Pop3Ingest.Ingestion.Notifications;
 using Pop3Ingest.Ingestion.Pipeline;
@@ -66,6 +68,8 @@ internal static class OnceCommand
 
         IngestionRunner runner;
         AccountSettingsFactory factory;
+        var time = context.Services.GetRequiredService<TimeProvider>();
+        var logger = context.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Pop3Ingest.Worker.Once");
         try
         {
             // Building the runner builds the ledger and the store (a folder that cannot be made fails here).
@@ -88,10 +92,19 @@ internal static class OnceCommand
             runner.ProgressChanged += progress.Report;
         }
 
+        var running = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+        ShutdownWatchdog.Describe(() => string.Join(", ",
+            (prepared.IsCompleted ? [] : new[] { "preparing the ledger and the store" }).Concat(running.Keys.Order(StringComparer.Ordinal).Select(a => $"account {a}")))
+            is { Length: > 0 } what ? what : "the summary");
         await Parallel.ForEachAsync(
             Enumerable.Range(0, accounts.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel) },
-            async (i, _) => results[i] = await runner.RunAsync(factory.Create(accounts[i]), stopping, context.Options.ShutdownTimeout, prepared).ConfigureAwait(false))
+            async (i, _) =>
+            {
+                running[accounts[i].Name] = true;
+                results[i] = await GuardedRun.RunAsync(runner, factory, accounts[i], time, logger, stopping, context.Options.ShutdownTimeout, prepared).ConfigureAwait(false);
+                running.TryRemove(accounts[i].Name, out var _);
+            })
             .ConfigureAwait(false);
 
         progress?.Finish();
@@ -146,7 +159,7 @@ internal static class OnceCommand
             lines.Add([
                 r.Account, r.Outcome.ToString(), N(r.Listed), N(r.Stored + r.AlreadyStored), N(r.StoredBytes), N(r.Deleted), N(r.Waiting), N(r.Failed),
                 N(r.Quarantined), N(r.Oversize), r.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture),
-                r.Error is null ? string.Empty : $"{r.FailureKind}: {r.Error}",
+                r.Error is null ? string.Empty : $"{(r.FailureKind == FailureKind.None ? "Internal" : r.FailureKind.ToString())}: {r.Error}",
             ]);
         }
 

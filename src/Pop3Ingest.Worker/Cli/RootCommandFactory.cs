@@ -34,7 +34,9 @@ internal static class RootCommandFactory
             return ExitCodes.InvalidConfiguration;
         }
 
-        // The host handles SIGTERM itself and needs its shutdown timeout; the parser must not cut it short.
+        // The host handles SIGTERM itself and needs its shutdown timeout; the parser must not cut it short. The
+        // watchdog ends the process if that clean stop does not end it in time.
+        using var watchdog = ShutdownWatchdog.Install();
         return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
     }
 }

@@ -68,6 +68,7 @@ internal static class RunCommand
             var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = options.BaseDirectory });
             Configure(builder, configuration, options);
             using var host = builder.Build();
+            ShutdownWatchdog.Describe(() => StillRunning(host.Services));
             await host.RunAsync().ConfigureAwait(false);
             return ExitCodes.Success;
         }
@@ -78,6 +79,7 @@ internal static class RunCommand
         // After Configure: it replaces the configuration sources, and the URLs live in the host's configuration.
         web.WebHost.UseUrls(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         await using var app = web.Build();
+        ShutdownWatchdog.Describe(() => StillRunning(app.Services));
         StatusEndpoints.Map(app, options.Http);
         app.Lifetime.ApplicationStarted.Register(() =>
             WorkerLog.Started(app.Services.GetRequiredService<ILogger<LiveOptions>>(), options.Accounts.Count, urls));
@@ -92,6 +94,12 @@ internal static class RunCommand
 
         return ExitCodes.Success;
     }
+
+    /// <summary>For the watchdog's exit line: the accounts whose runs have not ended, or the host's own stop.</summary>
+    private static string StillRunning(IServiceProvider services) =>
+        services.GetRequiredService<AccountStatusRegistry>().Snapshot().Where(a => a.Running).Select(a => $"account {a.Account}").ToList() is { Count: > 0 } accounts
+            ? string.Join(", ", accounts)
+            : "the host's stop";
 
     private static void Configure(IHostApplicationBuilder builder, IConfiguration configuration, Pop3IngestOptions options)
     {
@@ -126,7 +134,8 @@ internal static class RunCommand
             }
         });
         services.AddQuartzHostedService(quartz => quartz.WaitForJobsToComplete = true);
-        services.AddHostedService<AccountScheduler>();
+        services.AddSingleton<AccountScheduler>();
+        services.AddHostedService(sp => sp.GetRequiredService<AccountScheduler>());
         services.AddPop3IngestTelemetry();
     }
 }

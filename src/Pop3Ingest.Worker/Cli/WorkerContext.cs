@@ -61,6 +61,7 @@ internal sealed class WorkerContext : IAsyncDisposable
         try
         {
             var options = provider.GetRequiredService<IOptions<Pop3IngestOptions>>().Value;
+            ShutdownWatchdog.SetShutdownTimeout(options.ShutdownTimeout);
             return new WorkerContext(provider, options, configuration);
         }
         catch (OptionsValidationException e)

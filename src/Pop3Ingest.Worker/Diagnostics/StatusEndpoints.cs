@@ -7,6 +7,7 @@ using Pop3Ingest.Ingestion.Ledger;
 using Pop3Ingest.Ingestion.Notifications;
 using Pop3Ingest.Ingestion.Storage;
 using Pop3Ingest.Worker.Hosting;
+using Pop3Ingest.Worker.Jobs;
 using Pop3Ingest.Worker.Options;
 using Quartz;
 
@@ -53,6 +54,12 @@ internal static class StatusEndpoints
             if (services.GetService(typeof(INotifier)) is INotifier notifier)
             {
                 await Check("queue", notifier.PingAsync).ConfigureAwait(false);
+            }
+
+            if (services.GetService(typeof(AccountScheduler)) is AccountScheduler { InitialSchedulePending: { } pending })
+            {
+                ready = false;
+                checks.Add(new ReadinessCheck("accounts", Ok: false, pending));
             }
 
             var threshold = options.Current.Http.FailingThreshold;

@@ -29,8 +29,15 @@ internal static partial class WorkerLog
     [LoggerMessage(5009, LogLevel.Debug, "Ledger counts could not be refreshed: {Reason}")]
     public static partial void LedgerCountsFailed(ILogger logger, string reason);
 
-    [LoggerMessage(5008, LogLevel.Error, "{Account}: the run crashed: {Reason}")]
-    public static partial void RunCrashed(ILogger logger, string account, string reason, Exception exception);
+    // Without the exception: the console gets one line; RunCrashedDetail carries the stack trace at Debug.
+    [LoggerMessage(5008, LogLevel.Error, "{Account}: the run failed with an unexpected {Type}, this account only: {Reason}")]
+    public static partial void RunCrashed(ILogger logger, string account, string type, string reason);
+
+    [LoggerMessage(5011, LogLevel.Debug, "{Account}: where the unexpected failure came from")]
+    public static partial void RunCrashedDetail(ILogger logger, string account, Exception exception);
+
+    [LoggerMessage(5012, LogLevel.Information, "All {Accounts} configured accounts are scheduled ({ElapsedMs} ms after the host started)")]
+    public static partial void AccountsScheduled(ILogger logger, int accounts, long elapsedMs);
 
     [LoggerMessage(5010, LogLevel.Error, "{Account}: not scheduled, it will not run until its schedule is fixed: {Reason}")]
     public static partial void AccountNotScheduled(ILogger logger, string account, string reason);

@@ -25,6 +25,7 @@ internal sealed class AccountScheduler(
     LiveOptions options,
     AccountStatusRegistry status,
     TimeProvider time,
+    IHostApplicationLifetime lifetime,
     ILogger<AccountScheduler> logger) : IHostedService
 {
     public const string Group = "accounts";
@@ -33,15 +34,33 @@ internal sealed class AccountScheduler(
     private readonly CancellationTokenSource _stopping = new();
     private IScheduler? _scheduler;
     private Task _initial = Task.CompletedTask;
+    private int _initialWanted = -1;
+    private int _initialDone;
+
+    /// <summary>For /readyz: null once the accounts configured at start are scheduled, else how far that has come.</summary>
+    public string? InitialSchedulePending =>
+        Volatile.Read(ref _initialWanted) is var wanted && wanted >= 0 && Volatile.Read(ref _initialDone) >= wanted ? null
+        : $"scheduling the configured accounts: {Volatile.Read(ref _initialDone)} of {(wanted < 0 ? "?" : wanted.ToString(System.Globalization.CultureInfo.InvariantCulture))} done";
 
     /// <summary>
-    /// Schedules the accounts in the background: the host (and /healthz, which a liveness probe asks) must not wait
-    /// for thousands of accounts to be scheduled one by one. Each account's first run is at its own time anyway.
+    /// Schedules the accounts in the background once the host has started: the host (and /healthz, which a liveness
+    /// probe asks) must not wait for thousands of accounts to be scheduled one by one, and /readyz says not ready until
+    /// they are. Each account's first run is at its own time anyway.
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _scheduler = await schedulers.GetScheduler(cancellationToken).ConfigureAwait(false);
-        _initial = Task.Run(() => SyncQuietlyAsync(options.Current), CancellationToken.None);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        _initial = Task.Run(async () =>
+        {
+            await started.Task.WaitAsync(_stopping.Token).ConfigureAwait(false);
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            if (await SyncQuietlyAsync(options.Current, initial: true).ConfigureAwait(false))
+            {
+                WorkerLog.AccountsScheduled(logger, _initialWanted, (long)watch.Elapsed.TotalMilliseconds);
+            }
+        }, CancellationToken.None);
         options.Changed += OnChanged;
     }
 
@@ -50,16 +69,24 @@ internal sealed class AccountScheduler(
         options.Changed -= OnChanged;
         WorkerLog.Stopping(logger);
         await _stopping.CancelAsync().ConfigureAwait(false);
-        await _initial.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _initial.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Stopped before the host had started: nothing was scheduled.
+        }
     }
 
-    private void OnChanged(Pop3IngestOptions next) => _ = SyncQuietlyAsync(next);
+    private void OnChanged(Pop3IngestOptions next) => _ = SyncQuietlyAsync(next, initial: false);
 
-    private async Task SyncQuietlyAsync(Pop3IngestOptions current)
+    private async Task<bool> SyncQuietlyAsync(Pop3IngestOptions current, bool initial)
     {
         try
         {
-            await SyncAsync(current, _stopping.Token).ConfigureAwait(false);
+            await SyncAsync(current, initial, _stopping.Token).ConfigureAwait(false);
+            return true;
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
@@ -70,15 +97,24 @@ internal sealed class AccountScheduler(
             // The clustered store's database is down: the next configuration change or start tries again.
             WorkerLog.AccountNotScheduled(logger, "*", e.Message);
         }
+
+        return false;
     }
 
-    internal async Task SyncAsync(Pop3IngestOptions current, CancellationToken cancellationToken)
+    internal Task SyncAsync(Pop3IngestOptions current, CancellationToken cancellationToken) => SyncAsync(current, initial: false, cancellationToken);
+
+    private async Task SyncAsync(Pop3IngestOptions current, bool initial, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var scheduler = _scheduler!;
             var wanted = current.Accounts.Values.Where(a => a.Enabled).ToDictionary(a => a.Name, StringComparer.Ordinal);
+            if (initial)
+            {
+                Volatile.Write(ref _initialWanted, wanted.Count);
+            }
+
             var existing = await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(Group), cancellationToken).ConfigureAwait(false);
             foreach (var key in existing.Where(k => !wanted.ContainsKey(k.Name)))
             {
@@ -93,6 +129,12 @@ internal sealed class AccountScheduler(
 
             foreach (var account in wanted.Values)
             {
+                if (initial)
+                {
+                    // Counted before the work: a skipped or failing account must not keep the instance unready forever.
+                    Interlocked.Increment(ref _initialDone);
+                }
+
                 var spec = ScheduleSpec.From(account, current.Scheduler);
                 var key = new JobKey(account.Name, Group);
                 var job = await scheduler.GetJobDetail(key, cancellationToken).ConfigureAwait(false);

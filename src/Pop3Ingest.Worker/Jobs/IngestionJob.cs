@@ -55,7 +55,7 @@ internal sealed class IngestionJob(
 
             using var slot = await limiter.AcquireAsync(account.Host!, stopping.Token).ConfigureAwait(false);
             status.Started(name);
-            var result = await runner.RunAsync(settings.Create(account), stopping.Token, current.ShutdownTimeout * 0.8).ConfigureAwait(false);
+            var result = await GuardedRun.RunAsync(runner, settings, account, time, logger, stopping.Token, current.ShutdownTimeout * 0.8).ConfigureAwait(false);
             status.Completed(result, spec.Interval ?? spec.Jitter * 10, current.Scheduler.MaxBackoff);
             metrics.Record(result);
         }
@@ -65,10 +65,10 @@ internal sealed class IngestionJob(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // A run reports its failures in its result; anything else is a bug, reported without stopping the service.
-            WorkerLog.RunCrashed(logger, name, e.Message, e);
-            status.Completed(new RunResult { Account = name, Outcome = RunOutcome.Failed, FailureKind = FailureKind.None, Error = e.Message, Started = now },
-                spec.Interval ?? spec.Jitter * 10, current.Scheduler.MaxBackoff);
+            // Outside the run itself (the host limiter, the status registry): still this account's failure alone.
+            WorkerLog.RunCrashed(logger, name, e.GetType().Name, e.Message);
+            WorkerLog.RunCrashedDetail(logger, name, e);
+            status.Completed(GuardedRun.Unexpected(name, e, now, time.GetUtcNow() - now), spec.Interval ?? spec.Jitter * 10, current.Scheduler.MaxBackoff);
         }
     }
 }

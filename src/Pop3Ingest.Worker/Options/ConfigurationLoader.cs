@@ -34,25 +34,29 @@ internal static class ConfigurationLoader
         var sibling = SiblingOf(file, EnvironmentName());
         try
         {
+            // The providers as AddJsonFile and AddEnvironmentVariables make them, indexed (ChildKeyIndex): thousands of
+            // accounts are read in time linear in their keys.
             var builder = new ConfigurationBuilder();
+            var json = new IndexedJsonConfigurationSource { Path = Path.GetFileName(file), Optional = configPath is null, ReloadOnChange = watch };
             if (watch)
             {
-                var provider = new PhysicalFileProvider(baseDirectory, ExclusionFilters.None)
+                json.FileProvider = new PhysicalFileProvider(baseDirectory, ExclusionFilters.None)
                 {
                     UsePollingFileWatcher = true,
                     UseActivePolling = true,
                 };
-                builder.AddJsonFile(provider, Path.GetFileName(file), optional: configPath is null, reloadOnChange: true);
-                builder.AddJsonFile(provider, Path.GetFileName(sibling), optional: true, reloadOnChange: true);
             }
             else
             {
-                builder.SetBasePath(baseDirectory)
-                    .AddJsonFile(Path.GetFileName(file), optional: configPath is null, reloadOnChange: false)
-                    .AddJsonFile(Path.GetFileName(sibling), optional: true, reloadOnChange: false);
+                builder.SetBasePath(baseDirectory);
             }
 
-            var configuration = builder.AddEnvironmentVariables().AddInMemoryCollection(set).AddShortDurations().Build();
+            var siblingJson = new IndexedJsonConfigurationSource
+            {
+                Path = Path.GetFileName(sibling), Optional = true, ReloadOnChange = watch, FileProvider = json.FileProvider,
+            };
+            var configuration = builder.Add(json).Add(siblingJson).Add(new IndexedEnvironmentVariablesConfigurationSource())
+                .AddInMemoryCollection(set).AddShortDurations().Build();
             return (configuration, baseDirectory);
         }
         catch (Exception e) when (e is FormatException or InvalidDataException or IOException)
