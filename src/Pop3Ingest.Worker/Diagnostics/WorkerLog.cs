@@ -11,6 +11,9 @@ internal static partial class WorkerLog
     [LoggerMessage(5002, LogLevel.Error, "Configuration change ignored, the previous configuration stays in force: {Reason}")]
     public static partial void ConfigurationChangeIgnored(ILogger logger, string reason);
 
+    [LoggerMessage(5013, LogLevel.Error, "{Account}: configuration change ignored for this account ({Outcome}); the other accounts' changes apply: {Reason}")]
+    public static partial void AccountChangeIgnored(ILogger logger, string account, string outcome, string reason);
+
     [LoggerMessage(5003, LogLevel.Information, "{Account}: scheduled ({Schedule}), first run at {FirstRun:o}")]
     public static partial void AccountScheduled(ILogger logger, string account, string schedule, DateTimeOffset firstRun);
 

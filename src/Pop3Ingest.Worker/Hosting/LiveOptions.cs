@@ -10,7 +10,8 @@ namespace Pop3Ingest.Worker.Hosting;
 /// <summary>
 /// The configuration as <c>run</c> sees it now. Edits to the file are bound and validated again; a valid edit
 /// replaces the current options and reschedules accounts; an invalid one is logged and ignored, so a typo never
-/// stops a running service.
+/// stops a running service. When every problem lies inside accounts, only those accounts keep their previous settings
+/// (or, when new, are not added) and the rest of the edit applies: one account's mistake does not hold back the others.
 /// </summary>
 internal sealed class LiveOptions : IDisposable
 {
@@ -62,7 +63,7 @@ internal sealed class LiveOptions : IDisposable
         }
 
         var result = _validator.Validate(Microsoft.Extensions.Options.Options.DefaultName, next);
-        if (result.Failed)
+        if (result.Failed && !SkipFailingAccounts(next, result.Failures ?? []))
         {
             WorkerLog.ConfigurationChangeIgnored(_logger, result.FailureMessage);
             return;
@@ -71,6 +72,49 @@ internal sealed class LiveOptions : IDisposable
         Current = next;
         WorkerLog.ConfigurationReloaded(_logger, next.Accounts.Count);
         Changed?.Invoke(next);
+    }
+
+    /// <summary>
+    /// When each failure names an account (<c>Pop3Ingest:Accounts:{name}:...</c>), puts back those accounts' current
+    /// settings, or leaves them out when they are new, logs each, and returns true; false when any failure is global.
+    /// </summary>
+    private bool SkipFailingAccounts(Pop3IngestOptions next, IEnumerable<string> failures)
+    {
+        const string Prefix = Pop3IngestOptions.Section + ":Accounts:";
+        var byAccount = new Dictionary<string, List<string>>(StringComparer.OrdinalIgnoreCase);
+        foreach (var failure in failures)
+        {
+            if (!failure.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
+            }
+
+            var end = failure.IndexOf(':', Prefix.Length);
+            var name = end < 0 ? null : failure[Prefix.Length..end];
+            if (name is null || !next.Accounts.ContainsKey(name))
+            {
+                return false; // a key that folds into another account's name, or one not bound: not this account's alone
+            }
+
+            (byAccount.TryGetValue(name, out var list) ? list : byAccount[name] = []).Add(failure);
+        }
+
+        foreach (var (name, reasons) in byAccount)
+        {
+            var key = next.Accounts[name].Name;
+            if (Current.Accounts.TryGetValue(key, out var previous))
+            {
+                next.Accounts[key] = previous;
+                WorkerLog.AccountChangeIgnored(_logger, key, "its previous settings stay in force", string.Join(" ", reasons));
+            }
+            else
+            {
+                next.Accounts.Remove(key);
+                WorkerLog.AccountChangeIgnored(_logger, key, "it is not added", string.Join(" ", reasons));
+            }
+        }
+
+        return true;
     }
 
     public void Dispose()
