@@ -1,4 +1,7 @@
+using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Pop3Ingest.IntegrationTests.Support;
@@ -7,7 +10,9 @@ namespace Pop3Ingest.Benchmarks.Other;
 
 /// <summary>
 /// 1,000 accounts on one Dovecot, 3 small messages each: one `once` cycle over all of them (wall, CPU, peak RSS),
-/// checked to have stored all 3,000 messages. A 5-minute interval is the yardstick.
+/// checked to have stored all 3,000 messages. A 5-minute interval is the yardstick. Before that, `run` starting with
+/// 10,000 configured accounts: how soon /healthz answers (a liveness probe's patience), how soon every account is
+/// scheduled (/readyz 200), and the peak RSS.
 /// </summary>
 internal sealed class AccountsScenario : IScenario
 {
@@ -27,6 +32,7 @@ internal sealed class AccountsScenario : IScenario
         var parallelSettings = (Environment.GetEnvironmentVariable("BENCH_ACCOUNTS_PARALLEL") ?? "default,16")
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var program = await WorkerHarness.PublishAsync(options, cancellationToken);
+        await StartupAsync(program, options, report, cancellationToken);
         var users = Enumerable.Range(1, accountCount).Select(i => (Name: $"u{i:D4}", Password: $"pw-{i}")).ToList();
 
         // One login process per session (Dovecot's default service_count = 1); 1,000 passwd-file users are fine.
@@ -97,6 +103,113 @@ internal sealed class AccountsScenario : IScenario
                     "Dovecot CPU: its master plus the login and pop3 processes it reaped (/proc/<pid>/stat utime+stime+cutime+cstime), long-lived auth/log processes excluded.");
         report.Table(["command", "run", "wall s", "worker user s", "worker sys s", "worker peak RSS MiB", "stored", "Dovecot CPU s"], rows);
         report.Table(["figure", "value", "target", "result", "how measured"], figures);
+    }
+
+    /// <summary>
+    /// `run` with many accounts (BENCH_STARTUP_ACCOUNTS, default 10,000) that point at a closed port with a one-hour
+    /// interval, so that start-up is all that is measured: seconds from exec to the first 200 of /healthz and of /readyz
+    /// (every account scheduled), and the peak RSS (VmHWM) once ready. Then SIGTERM, which must end it cleanly.
+    /// </summary>
+    private static async Task StartupAsync(string program, BenchOptions options, Report report, CancellationToken cancellationToken)
+    {
+        var count = int.TryParse(Environment.GetEnvironmentVariable("BENCH_STARTUP_ACCOUNTS"), CultureInfo.InvariantCulture, out var c) ? c : 10_000;
+        var accounts = new JsonObject();
+        for (var i = 1; i <= count; i++)
+        {
+            var account = WorkerHarness.Account(1, $"s{i:D5}", "pw");
+            account["Interval"] = "01:00:00";
+            accounts[$"s{i:D5}"] = account;
+        }
+
+        var rows = new List<IReadOnlyList<string>>();
+        var health = new List<double>();
+        var ready = new List<double>();
+        var rss = new List<double>();
+        for (var run = 1; run <= options.Runs; run++)
+        {
+            var runDirectory = Path.Combine(options.WorkDirectory, "accounts", $"startup-run{run}");
+            WorkerHarness.ResetDirectory(runDirectory);
+            var port = FreePort();
+            var config = WorkerHarness.WriteConfig(runDirectory, accounts, root => root["Http"] = new JsonObject { ["Urls"] = $"http://127.0.0.1:{port}" });
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(2) };
+            var watch = Stopwatch.StartNew();
+            using var process = Process.Start(new ProcessStartInfo(program) { ArgumentList = { "run", "--config", config }, WorkingDirectory = runDirectory, RedirectStandardOutput = true, RedirectStandardError = true })
+                ?? throw new InvalidOperationException("the worker did not start");
+            var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+            var errors = process.StandardError.ReadToEndAsync(cancellationToken);
+            try
+            {
+                var healthSeconds = await WaitForAsync(http, "/healthz", watch, process, cancellationToken);
+                var readySeconds = await WaitForAsync(http, "/readyz", watch, process, cancellationToken);
+                var peak = ProcessMeasure.PeakRssMiB(process.Id);
+                health.Add(healthSeconds);
+                ready.Add(readySeconds);
+                rss.Add(peak);
+                rows.Add([run.ToString(CultureInfo.InvariantCulture), Stats.F(healthSeconds), Stats.F(readySeconds), Stats.F(peak, "0")]);
+            }
+            finally
+            {
+                using (Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]))
+                {
+                }
+
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                stop.CancelAfter(TimeSpan.FromMinutes(2));
+                await process.WaitForExitAsync(stop.Token);
+                _ = await output;
+                _ = await errors;
+                Directory.Delete(runDirectory, recursive: true);
+            }
+
+            if (process.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"run with {count} accounts exited {process.ExitCode} after SIGTERM");
+            }
+        }
+
+        var healthMedian = Stats.Median(health);
+        report.Line($"`run` with {Stats.N(count)} configured accounts (closed port, one-hour interval, so only start-up is measured): seconds from exec to the first 200 of /healthz and of /readyz (every account scheduled), and peak RSS (VmHWM) then; SIGTERM ended each run with exit code 0.");
+        report.Table(["run", "/healthz s", "/readyz s", "peak RSS MiB"], rows);
+        report.Summary(
+            $"`run` with {Stats.N(count)} accounts: start-up",
+            $"/healthz after {Stats.F(healthMedian)} s, all scheduled after {Stats.F(Stats.Median(ready))} s, peak RSS {Stats.F(rss.Max(), "0")} MiB",
+            $"/healthz < 10 s (a liveness probe's patience): {Stats.Met(healthMedian < 10)}");
+    }
+
+    private static async Task<double> WaitForAsync(HttpClient http, string path, Stopwatch watch, Process process, CancellationToken cancellationToken)
+    {
+        var deadline = TimeSpan.FromMinutes(5);
+        while (watch.Elapsed < deadline)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"the worker exited with {process.ExitCode} before {path} answered");
+            }
+
+            try
+            {
+                using var response = await http.GetAsync(path, cancellationToken);
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return watch.Elapsed.TotalSeconds;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
+
+        throw new TimeoutException($"{path} did not answer 200 within {deadline}");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Dovecot's master and the session processes it reaped (login, pop3); its long-lived auth and log processes are not counted.</summary>

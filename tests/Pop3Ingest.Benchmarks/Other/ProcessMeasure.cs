@@ -103,4 +103,18 @@ internal static class ProcessMeasure
 
         return total;
     }
+
+    /// <summary>The peak resident set of a running process so far (VmHWM in /proc/PID/status), in MiB.</summary>
+    public static double PeakRssMiB(int pid)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) / 1024.0;
+            }
+        }
+
+        throw new InvalidOperationException($"/proc/{pid}/status has no VmHWM line.");
+    }
 }
