@@ -57,9 +57,7 @@ internal sealed class PostgresLedger : ILedger, IAsyncDisposable, IDisposable
         var latest = Migrations[^1].Version;
         if (current > latest)
         {
-            throw new LedgerSchemaException(
-                $"The ledger database has schema version {current}, newer than this program knows ({latest}). " +
-                "Upgrade Pop3Ingest, or point Ledger:ConnectionString at another database.");
+            throw LedgerSchemaException.Newer(current, latest);
         }
 
         foreach (var (version, sql) in Migrations.Where(m => m.Version > current))
@@ -107,9 +105,7 @@ internal sealed class PostgresLedger : ILedger, IAsyncDisposable, IDisposable
         var current = await LedgerSql.ScalarAsync(connection, "SELECT coalesce(max(version), 0) FROM pop3ingest_schema;", null, cancellationToken).ConfigureAwait(false);
         if (current > latest)
         {
-            throw new LedgerSchemaException(
-                $"The ledger database has schema version {current}, newer than this program knows ({latest}). " +
-                "Upgrade Pop3Ingest, or point Ledger:ConnectionString at another database.");
+            throw LedgerSchemaException.Newer(current, latest);
         }
 
         await ProbeWriteAsync(cancellationToken).ConfigureAwait(false);

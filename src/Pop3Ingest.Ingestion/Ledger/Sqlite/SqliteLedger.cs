@@ -65,9 +65,7 @@ internal sealed class SqliteLedger : ILedger
         var latest = Migrations[^1].Version;
         if (current > latest)
         {
-            throw new LedgerSchemaException(
-                $"The ledger database has schema version {current}, newer than this program knows ({latest}). " +
-                "Upgrade Pop3Ingest, or point Ledger:ConnectionString at another database.");
+            throw LedgerSchemaException.Newer(current, latest);
         }
 
         foreach (var (version, sql) in Migrations.Where(m => m.Version > current))
@@ -113,9 +111,7 @@ internal sealed class SqliteLedger : ILedger
         var current = await LedgerSql.ScalarAsync(connection, "PRAGMA user_version;", null, cancellationToken).ConfigureAwait(false);
         if (current > latest)
         {
-            throw new LedgerSchemaException(
-                $"The ledger database has schema version {current}, newer than this program knows ({latest}). " +
-                "Upgrade Pop3Ingest, or point Ledger:ConnectionString at another database.");
+            throw LedgerSchemaException.Newer(current, latest);
         }
 
         if (current == 0)
