@@ -11,7 +11,7 @@ namespace Pop3Ingest.Pop3;
 /// thread-safe. Any I/O or protocol error closes the session (<see cref="Pop3SessionState.Broken"/>), and
 /// a session that ends without a +OK to QUIT commits no deletion (RFC 1939 §6).
 /// </summary>
-public sealed class Pop3Client : IAsyncDisposable
+public sealed partial class Pop3Client : IAsyncDisposable
 {
     private const string Redacted = "********";
     private static readonly byte[] s_crlf = "\r\n"u8.ToArray();
@@ -79,7 +79,7 @@ public sealed class Pop3Client : IAsyncDisposable
 
         using (var op = _connection.Begin(cancellationToken))
         {
-            var line = await _connection.ReadLineAsync(op, cancellationToken, "waiting for the greeting").ConfigureAwait(false);
+            var line = await _connection.ReadLineAsync(op, "waiting for the greeting", cancellationToken).ConfigureAwait(false);
             ApopTimestamp = Pop3ResponseParser.ExtractApopTimestamp(line.Span);
             var greeting = Pop3ResponseParser.ParseStatus(line.Span);
             TraceReceived(greeting.Kind == Pop3StatusKind.Garbage ? greeting.Text : Pop3ResponseParser.Sanitize(line.Span));
@@ -157,195 +157,9 @@ public sealed class Pop3Client : IAsyncDisposable
         }
 
         var lines = new List<string>();
-        await ReadListingAsync(op, cancellationToken, "reading the CAPA listing",
-            line => lines.Add(Encoding.Latin1.GetString(line))).ConfigureAwait(false);
+        await ReadListingAsync(op, "reading the CAPA listing", line => lines.Add(Encoding.Latin1.GetString(line)), cancellationToken).ConfigureAwait(false);
         _capabilities = Pop3ResponseParser.ParseCapabilities(lines, ApopTimestamp is not null);
         return _capabilities;
-    }
-
-    /// <summary>
-    /// Authenticates. An encrypted connection is required for any secret unless
-    /// <see cref="Pop3ClientOptions.AllowInsecureAuth"/> is set. Rejected credentials raise
-    /// <see cref="Pop3AuthenticationException"/>; a locked or delayed maildrop raises
-    /// <see cref="Pop3CommandException"/> with its response code.
-    /// </summary>
-    public async Task AuthenticateAsync(Pop3Credentials credentials, Pop3AuthMethod method = Pop3AuthMethod.Auto, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(credentials);
-        EnsureIdle(Pop3SessionState.Authorization);
-        EnsureNoLineBreaks(credentials.UserName, "user name");
-        if (!IsEncrypted && !_options.AllowInsecureAuth)
-        {
-            throw Connection.Break(new Pop3SecurityException(
-                $"Refusing to send credentials to {_options.Host}:{_options.EffectivePort} over an unencrypted connection; " +
-                "use TLS or STLS, or allow it explicitly with AllowInsecureAuth."));
-        }
-
-        AddSecret(credentials.Password);
-        AddSecret(credentials.AccessToken);
-        method = method == Pop3AuthMethod.Auto ? ChooseMethod(credentials) : method;
-        if (method != Pop3AuthMethod.XOAuth2 && credentials.Password is null)
-        {
-            throw new ArgumentException($"{method} needs a password.", nameof(credentials));
-        }
-
-        if (method == Pop3AuthMethod.XOAuth2 && credentials.AccessToken is null)
-        {
-            throw new ArgumentException("XOAUTH2 needs an access token.", nameof(credentials));
-        }
-
-        switch (method)
-        {
-            case Pop3AuthMethod.UserPass:
-                await UserPassAsync(credentials.UserName, credentials.Password!, cancellationToken).ConfigureAwait(false);
-                break;
-            case Pop3AuthMethod.Apop:
-                await ApopAsync(credentials.UserName, credentials.Password!, cancellationToken).ConfigureAwait(false);
-                break;
-            case Pop3AuthMethod.Plain:
-                EnsureNoNul(credentials.UserName, credentials.Password!);
-                var plain = Encoding.UTF8.GetBytes("\0" + credentials.UserName + "\0" + credentials.Password);
-                await SaslAsync("PLAIN", [plain], initialResponse: true, cancellationToken).ConfigureAwait(false);
-                break;
-            case Pop3AuthMethod.Login:
-                await SaslAsync("LOGIN",
-                    [Encoding.UTF8.GetBytes(credentials.UserName), Encoding.UTF8.GetBytes(credentials.Password!)],
-                    initialResponse: false, cancellationToken).ConfigureAwait(false);
-                break;
-            case Pop3AuthMethod.XOAuth2:
-                var token = Encoding.UTF8.GetBytes($"user={credentials.UserName}\u0001auth=Bearer {credentials.AccessToken}\u0001\u0001");
-                await SaslAsync("XOAUTH2", [token], initialResponse: true, cancellationToken).ConfigureAwait(false);
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown authentication method.");
-        }
-
-        _state = Pop3SessionState.Transaction;
-
-        // RFC 2449 §5: capabilities may differ after login; PIPELINING in particular.
-        if (_capabilities.Has(Pop3CapabilityFlags.Capa))
-        {
-            var before = _capabilities;
-            await RefreshCapabilitiesAsync(cancellationToken).ConfigureAwait(false);
-            if (!_capabilities.Has(Pop3CapabilityFlags.Capa))
-            {
-                _capabilities = before;
-            }
-        }
-    }
-
-    private Pop3AuthMethod ChooseMethod(Pop3Credentials credentials)
-    {
-        if (credentials.AccessToken is not null)
-        {
-            return Pop3AuthMethod.XOAuth2;
-        }
-
-        return _capabilities.SupportsSasl("PLAIN") ? Pop3AuthMethod.Plain : Pop3AuthMethod.UserPass;
-    }
-
-    private async Task UserPassAsync(string user, string password, CancellationToken cancellationToken)
-    {
-        EnsureNoLineBreaks(password, "password");
-        var status = await CommandAsync("USER " + user, null, cancellationToken).ConfigureAwait(false);
-        if (status.Kind != Pop3StatusKind.Ok)
-        {
-            throw AuthFailure("USER/PASS", status);
-        }
-
-        status = await CommandAsync("PASS " + password, "PASS " + Redacted, cancellationToken).ConfigureAwait(false);
-        if (status.Kind != Pop3StatusKind.Ok)
-        {
-            throw AuthFailure("USER/PASS", status);
-        }
-    }
-
-    private async Task ApopAsync(string user, string password, CancellationToken cancellationToken)
-    {
-        if (ApopTimestamp is null)
-        {
-            throw Connection.Break(new Pop3SecurityException(
-                $"{_options.Host}:{_options.EffectivePort} sent no APOP timestamp in its greeting, so APOP is not possible."));
-        }
-
-        // RFC 1939 §7: MD5 of the timestamp followed by the shared secret, as lower-case hex.
-#pragma warning disable CA5351 // APOP is defined with MD5; the connection's security does not rest on it.
-        var digest = Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(ApopTimestamp + password)));
-#pragma warning restore CA5351
-        var status = await CommandAsync($"APOP {user} {digest}", $"APOP {user} {Redacted}", cancellationToken).ConfigureAwait(false);
-        if (status.Kind != Pop3StatusKind.Ok)
-        {
-            throw AuthFailure("APOP", status);
-        }
-    }
-
-    /// <summary>
-    /// RFC 5034: AUTH with the first response inline when the command fits in 255 octets (§4), otherwise
-    /// the two-step form (Microsoft 365 needs it for its long XOAUTH2 tokens).
-    /// </summary>
-    private async Task SaslAsync(string mechanism, byte[][] responses, bool initialResponse, CancellationToken cancellationToken)
-    {
-        using var op = Connection.Begin(cancellationToken);
-        foreach (var response in responses)
-        {
-            // A server that quotes the payload back would otherwise show the password, merely base64-encoded.
-            AddSecret(Convert.ToBase64String(response));
-        }
-
-        var next = 0;
-        if (initialResponse)
-        {
-            var first = Convert.ToBase64String(responses[0]);
-            var inline = $"AUTH {mechanism} {first}";
-            if (inline.Length + 2 <= 255)
-            {
-                await SendAsync(inline, $"AUTH {mechanism} {Redacted}", op, cancellationToken).ConfigureAwait(false);
-                next = 1;
-            }
-            else
-            {
-                await SendAsync($"AUTH {mechanism}", null, op, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        else
-        {
-            await SendAsync($"AUTH {mechanism}", null, op, cancellationToken).ConfigureAwait(false);
-        }
-
-        while (true)
-        {
-            var status = await ReadStatusAsync("AUTH " + mechanism, op, cancellationToken).ConfigureAwait(false);
-            switch (status.Kind)
-            {
-                case Pop3StatusKind.Ok:
-                    return;
-                case Pop3StatusKind.Err:
-                    throw AuthFailure(mechanism, status);
-                case Pop3StatusKind.Continuation when next < responses.Length:
-                    await SendAsync(Convert.ToBase64String(responses[next++]), Redacted, op, cancellationToken).ConfigureAwait(false);
-                    break;
-                case Pop3StatusKind.Continuation:
-                    // XOAUTH2 reports a failure as a challenge carrying JSON; an empty response ends the exchange
-                    // and the server then answers -ERR. Any other mechanism: cancel (RFC 5034 §4, "*").
-                    await SendAsync(mechanism == "XOAUTH2" ? string.Empty : "*", null, op, cancellationToken).ConfigureAwait(false);
-                    next = int.MaxValue;
-                    break;
-                default:
-                    throw Connection.Break(new Pop3ProtocolException($"Unexpected answer to AUTH {mechanism}: '{status.Text}'"));
-            }
-        }
-    }
-
-    private Pop3CommandException AuthFailure(string mechanism, Pop3Status status)
-    {
-        // RFC 3206 §4: IN-USE, LOGIN-DELAY and SYS/* are about the maildrop or the system, not the credentials.
-        if (status.Code is { } code &&
-            (code.Is(Pop3ResponseCode.InUse) || code.Is(Pop3ResponseCode.LoginDelay) || code.Is(new Pop3ResponseCode("SYS"))))
-        {
-            return new Pop3CommandException(mechanism, status.Text, status.Code);
-        }
-
-        return new Pop3AuthenticationException(mechanism, status.Text, status.Code);
     }
 
     /// <summary>STAT (RFC 1939 §5).</summary>
@@ -430,7 +244,7 @@ public sealed class Pop3Client : IAsyncDisposable
         }
 
         using var op = Connection.Begin(cancellationToken);
-        await SendBatchAsync(["UIDL", "LIST"], op, cancellationToken).ConfigureAwait(false);
+        await SendBatchAsync(["UIDL", "LIST"], op, idle: true, cancellationToken).ConfigureAwait(false);
         var (uidList, error) = await ReadUidlResponseAsync(op, cancellationToken).ConfigureAwait(false);
         var list = await ReadListResponseAsync(op, cancellationToken).ConfigureAwait(false);
         return error is null ? (uidList!, list) : throw error;
@@ -438,43 +252,31 @@ public sealed class Pop3Client : IAsyncDisposable
 
     private async Task<IReadOnlyList<Pop3ListEntry>> ReadListResponseAsync(Pop3Connection.Operation op, CancellationToken cancellationToken)
     {
-        var status = await ReadStatusAsync("LIST", op, cancellationToken).ConfigureAwait(false);
-        ThrowIfErr("LIST", status);
-        var entries = new List<Pop3ListEntry>();
-        string? bad = null;
-        await ReadListingAsync(op, cancellationToken, "reading the LIST listing", line =>
-        {
-            if (Pop3ResponseParser.TryParseList(line, out var entry))
-            {
-                entries.Add(entry);
-            }
-            else
-            {
-                bad ??= Redact(Pop3ResponseParser.Sanitize(line));
-            }
-        }).ConfigureAwait(false);
-        if (bad is not null)
-        {
-            throw Connection.Break(new Pop3ProtocolException($"Malformed LIST line: '{bad}'"));
-        }
-
-        return entries;
+        var (entries, error) = await ReadListingResponseAsync<Pop3ListEntry>("LIST", Pop3ResponseParser.TryParseList, op, cancellationToken).ConfigureAwait(false);
+        return error is null ? entries! : throw error;
     }
 
-    private async Task<(List<Pop3UidlEntry>? Uidls, Pop3CommandException? Error)> ReadUidlResponseAsync(
+    private Task<(List<Pop3UidlEntry>? Uidls, Pop3CommandException? Error)> ReadUidlResponseAsync(Pop3Connection.Operation op, CancellationToken cancellationToken) =>
+        ReadListingResponseAsync<Pop3UidlEntry>("UIDL", Pop3ResponseParser.TryParseUidl, op, cancellationToken);
+
+    /// <summary>
+    /// The answer to a listing command (UIDL, LIST): its status line, then every line parsed. A refusal is returned, not
+    /// thrown, so that a pipelined listing after it can still be read; a line that does not parse breaks the session.
+    /// </summary>
+    private async Task<(List<T>? Entries, Pop3CommandException? Error)> ReadListingResponseAsync<T>(string command, ListingLineParser<T> parse,
         Pop3Connection.Operation op, CancellationToken cancellationToken)
     {
-        var status = await ReadStatusAsync("UIDL", op, cancellationToken).ConfigureAwait(false);
+        var status = await ReadStatusAsync(command, op, cancellationToken).ConfigureAwait(false);
         if (status.Kind == Pop3StatusKind.Err)
         {
-            return (null, new Pop3CommandException("UIDL", status.Text, status.Code));
+            return (null, new Pop3CommandException(command, status.Text, status.Code));
         }
 
-        var entries = new List<Pop3UidlEntry>();
+        var entries = new List<T>();
         string? bad = null;
-        await ReadListingAsync(op, cancellationToken, "reading the UIDL listing", line =>
+        await ReadListingAsync(op, $"reading the {command} listing", line =>
         {
-            if (Pop3ResponseParser.TryParseUidl(line, out var entry))
+            if (parse(line, out var entry))
             {
                 entries.Add(entry);
             }
@@ -482,10 +284,10 @@ public sealed class Pop3Client : IAsyncDisposable
             {
                 bad ??= Redact(Pop3ResponseParser.Sanitize(line));
             }
-        }).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
         if (bad is not null)
         {
-            throw Connection.Break(new Pop3ProtocolException($"Malformed UIDL line: '{bad}'"));
+            throw Connection.Break(new Pop3ProtocolException($"Malformed {command} line: '{bad}'"));
         }
 
         return (entries, null);
@@ -563,7 +365,7 @@ public sealed class Pop3Client : IAsyncDisposable
                     }
 
                     using var writeOp = Connection.Begin(cancellationToken);
-                    await SendBatchAsync(batch, writeOp, cancellationToken, idle).ConfigureAwait(false);
+                    await SendBatchAsync(batch, writeOp, idle, cancellationToken).ConfigureAwait(false);
                 }
 
                 var current = pending.Dequeue();
@@ -654,7 +456,7 @@ public sealed class Pop3Client : IAsyncDisposable
             }
 
             using var op = Connection.Begin(cancellationToken);
-            await SendBatchAsync(commands, op, cancellationToken).ConfigureAwait(false);
+            await SendBatchAsync(commands, op, idle: true, cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < count; i++)
             {
                 var status = await ReadStatusAsync("DELE", op, cancellationToken).ConfigureAwait(false);
@@ -753,7 +555,7 @@ public sealed class Pop3Client : IAsyncDisposable
         await connection.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task SendBatchAsync(IReadOnlyList<string> commands, Pop3Connection.Operation op, CancellationToken cancellationToken, bool idle = true)
+    private async Task SendBatchAsync(IReadOnlyList<string> commands, Pop3Connection.Operation op, bool idle, CancellationToken cancellationToken)
     {
         // Pipelined commands may go out while earlier answers are still arriving (idle false): data in the buffer is
         // expected then. With nothing outstanding, data would mean a server out of step.
@@ -781,7 +583,7 @@ public sealed class Pop3Client : IAsyncDisposable
 
     private async Task<Pop3Status> ReadStatusAsync(string command, Pop3Connection.Operation op, CancellationToken cancellationToken)
     {
-        var line = await Connection.ReadLineAsync(op, cancellationToken, $"waiting for the answer to {command}").ConfigureAwait(false);
+        var line = await Connection.ReadLineAsync(op, $"waiting for the answer to {command}", cancellationToken).ConfigureAwait(false);
         var status = Pop3ResponseParser.ParseStatus(line.Span);
         status = status with { Text = Redact(status.Text) };
         TraceReceived(Redact(Pop3ResponseParser.Sanitize(line.Span)));
@@ -801,12 +603,12 @@ public sealed class Pop3Client : IAsyncDisposable
     }
 
     /// <summary>Reads a multi-line listing to its ".", unstuffing lines (RFC 1939 §3), within the byte limit.</summary>
-    private async Task ReadListingAsync(Pop3Connection.Operation op, CancellationToken cancellationToken, string what, ListingLineHandler onLine)
+    private async Task ReadListingAsync(Pop3Connection.Operation op, string what, ListingLineHandler onLine, CancellationToken cancellationToken)
     {
         long total = 0;
         while (true)
         {
-            var memory = await Connection.ReadLineAsync(op, cancellationToken, what).ConfigureAwait(false);
+            var memory = await Connection.ReadLineAsync(op, what, cancellationToken).ConfigureAwait(false);
             var line = memory.Span;
             total += line.Length + 2;
             if (total > _options.MaxListingBytes)
@@ -830,6 +632,8 @@ public sealed class Pop3Client : IAsyncDisposable
     }
 
     private delegate void ListingLineHandler(ReadOnlySpan<byte> line);
+
+    private delegate bool ListingLineParser<T>(ReadOnlySpan<byte> line, out T entry);
 
     private void ThrowIfErr(string command, Pop3Status status)
     {

@@ -69,7 +69,7 @@ public sealed record Pop3ClientOptions
     /// </summary>
     public IPop3Trace? Trace { get; init; }
 
-    internal int EffectivePort => Port != 0 ? Port : Security == Pop3Security.Tls ? 995 : 110;
+    public int EffectivePort => Port != 0 ? Port : Security == Pop3Security.Tls ? 995 : 110;
 
     internal void Validate()
     {

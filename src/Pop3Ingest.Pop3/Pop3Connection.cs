@@ -79,7 +79,7 @@ internal sealed class Pop3Connection : IAsyncDisposable
         }
         catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
         {
-            throw Fail(e, op, cancellationToken, $"connecting to {host}:{port}");
+            throw Fail(e, op, $"connecting to {host}:{port}", cancellationToken);
         }
 
         if (_options.Security == Pop3Security.Tls)
@@ -123,7 +123,7 @@ internal sealed class Pop3Connection : IAsyncDisposable
         }
         catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
         {
-            throw Fail(e, op, cancellationToken, "the TLS handshake");
+            throw Fail(e, op, "the TLS handshake", cancellationToken);
         }
     }
 
@@ -138,7 +138,7 @@ internal sealed class Pop3Connection : IAsyncDisposable
         }
         catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or ObjectDisposedException)
         {
-            throw Fail(e, op, cancellationToken, "sending a command");
+            throw Fail(e, op, "sending a command", cancellationToken);
         }
     }
 
@@ -146,7 +146,7 @@ internal sealed class Pop3Connection : IAsyncDisposable
     /// Reads one line ending in LF (CRLF or bare LF) and returns it without the line ending. The memory is valid
     /// until the next read. A line longer than <see cref="Pop3ClientOptions.MaxLineLength"/> breaks the session.
     /// </summary>
-    public async ValueTask<ReadOnlyMemory<byte>> ReadLineAsync(Operation op, CancellationToken cancellationToken, string what)
+    public async ValueTask<ReadOnlyMemory<byte>> ReadLineAsync(Operation op, string what, CancellationToken cancellationToken)
     {
         var scanned = 0;
         while (true)
@@ -173,7 +173,7 @@ internal sealed class Pop3Connection : IAsyncDisposable
                     $"The server sent a line longer than {_options.MaxLineLength} bytes while {what}."));
             }
 
-            if (!await FillAsync(op, cancellationToken, what).ConfigureAwait(false))
+            if (!await FillAsync(op, what, cancellationToken).ConfigureAwait(false))
             {
                 throw Break(new Pop3ConnectionException(
                     scanned == 0
@@ -186,7 +186,7 @@ internal sealed class Pop3Connection : IAsyncDisposable
     public void Consume(int count) => _start += count;
 
     /// <summary>Receives more bytes; false when the server closed the connection.</summary>
-    public async ValueTask<bool> FillAsync(Operation op, CancellationToken cancellationToken, string what)
+    public async ValueTask<bool> FillAsync(Operation op, string what, CancellationToken cancellationToken)
     {
         ThrowIfBroken();
         if (_start == _end)
@@ -208,7 +208,7 @@ internal sealed class Pop3Connection : IAsyncDisposable
         }
         catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or ObjectDisposedException)
         {
-            throw Fail(e, op, cancellationToken, what);
+            throw Fail(e, op, what, cancellationToken);
         }
 
         _end += read;
@@ -216,11 +216,11 @@ internal sealed class Pop3Connection : IAsyncDisposable
     }
 
     /// <summary>Ensures at least <paramref name="count"/> bytes are buffered; false on end of stream before that.</summary>
-    public async ValueTask<bool> EnsureAsync(int count, Operation op, CancellationToken cancellationToken, string what)
+    public async ValueTask<bool> EnsureAsync(int count, Operation op, string what, CancellationToken cancellationToken)
     {
         while (_end - _start < count)
         {
-            if (!await FillAsync(op, cancellationToken, what).ConfigureAwait(false))
+            if (!await FillAsync(op, what, cancellationToken).ConfigureAwait(false))
             {
                 return false;
             }
@@ -264,7 +264,7 @@ internal sealed class Pop3Connection : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    private Exception Fail(Exception e, Operation op, CancellationToken cancellationToken, string what)
+    private Exception Fail(Exception e, Operation op, string what, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {

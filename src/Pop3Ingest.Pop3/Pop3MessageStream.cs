@@ -232,7 +232,7 @@ public sealed class Pop3MessageStream : Stream
 
     private async ValueTask FillOrFailAsync(int count, Pop3Connection.Operation op, CancellationToken cancellationToken)
     {
-        if (!await _connection.EnsureAsync(count, op, cancellationToken, $"receiving message {Number}").ConfigureAwait(false))
+        if (!await _connection.EnsureAsync(count, op, $"receiving message {Number}", cancellationToken).ConfigureAwait(false))
         {
             throw _connection.Break(new Pop3ConnectionException(
                 $"The server closed the connection after {_bytesRead} bytes of message {Number}, before the end of the message."));
