@@ -68,14 +68,14 @@ public sealed class DownstreamFaultTests
         await ledger.MigrateAsync(CancellationToken.None);
         var runner = new IngestionRunner(ledger, harness.Store, null, new IngestionOptions(), harness.Time, NullLogger<IngestionRunner>.Instance);
 
-        var first = await runner.RunAsync(harness.Account(mailbox), CancellationToken.None);
+        var first = await runner.RunAsync(harness.Account(mailbox), stopping: CancellationToken.None);
         Assert.Equal(FailureKind.Ledger, first.FailureKind);
         Assert.Equal(400, mailbox.Live.Count);
         Assert.Empty(mailbox.DeleRequested);
 
         await disk.ResizeAsync("20m");
         SqliteConnection.ClearAllPools();
-        var second = await runner.RunAsync(harness.Account(mailbox), CancellationToken.None);
+        var second = await runner.RunAsync(harness.Account(mailbox), stopping: CancellationToken.None);
         Assert.Equal(RunOutcome.Succeeded, second.Outcome);
         Assert.Empty(mailbox.Live);
         Assert.Equal(400, harness.StoredFiles().Count);
@@ -104,7 +104,7 @@ public sealed class DownstreamFaultTests
             command.CommandText = "BEGIN EXCLUSIVE;";
             await command.ExecuteNonQueryAsync();
             var watch = Stopwatch.StartNew();
-            var locked = await runner.RunAsync(harness.Account(mailbox), CancellationToken.None);
+            var locked = await runner.RunAsync(harness.Account(mailbox), stopping: CancellationToken.None);
             Assert.Equal(FailureKind.Ledger, locked.FailureKind);
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"took {watch.Elapsed}");
             Assert.Empty(mailbox.DeleRequested);
@@ -112,7 +112,7 @@ public sealed class DownstreamFaultTests
             await command.ExecuteNonQueryAsync();
         }
 
-        var recovered = await runner.RunAsync(harness.Account(mailbox), CancellationToken.None);
+        var recovered = await runner.RunAsync(harness.Account(mailbox), stopping: CancellationToken.None);
         Assert.Equal(RunOutcome.Succeeded, recovered.Outcome);
         Assert.Empty(mailbox.Live);
         SqliteConnection.ClearAllPools();

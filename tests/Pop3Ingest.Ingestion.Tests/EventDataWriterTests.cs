@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Pop3Ingest.Ingestion.Events;
 using Pop3Ingest.Ingestion.Pipeline;
 using Pop3Ingest.Mime;
 

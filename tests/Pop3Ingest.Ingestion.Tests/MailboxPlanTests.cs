@@ -1,5 +1,6 @@
 using Pop3Ingest.Ingestion.Ledger;
 using Pop3Ingest.Ingestion.Pipeline;
+using Pop3Ingest.Ingestion.Mailbox;
 using Pop3Ingest.Pop3;
 
 namespace Pop3Ingest.Ingestion.Tests;
@@ -25,8 +26,8 @@ public sealed class MailboxPlanTests
     [Fact]
     public void Each_state_goes_where_it_belongs()
     {
-        var uidls = new[] { "new", "pending", "stored", "notified", "quarantined", "seeded", "oversize" }.Select((u, i) => new Pop3UidlEntry(i + 1, u)).ToList();
-        var sizes = uidls.Select(u => new Pop3ListEntry(u.Number, 100)).ToList();
+        var uidls = new[] { "new", "pending", "stored", "notified", "quarantined", "seeded", "oversize" }.Select((u, i) => new MailboxId(i + 1, u)).ToList();
+        var sizes = uidls.Select(u => new MailboxSize(u.Number, 100)).ToList();
         var rows = new[]
         {
             Row("pending", LedgerState.Pending), Row("stored", LedgerState.Stored), Row("notified", LedgerState.Notified),
@@ -50,7 +51,7 @@ public sealed class MailboxPlanTests
     [Fact]
     public void Without_a_queue_stored_is_enough_to_delete()
     {
-        var plan = MailboxPlan.Create(Account(), [new Pop3UidlEntry(1, "s")], [new Pop3ListEntry(1, 1)], [Row("s", LedgerState.Stored, listSize: 1)], hasNotifier: false, s_now);
+        var plan = MailboxPlan.Create(Account(), [new MailboxId(1, "s")], [new MailboxSize(1, 1)], [Row("s", LedgerState.Stored, listSize: 1)], hasNotifier: false, s_now);
         Assert.Single(plan.Delete);
         Assert.Empty(plan.Notify);
     }
@@ -58,7 +59,7 @@ public sealed class MailboxPlanTests
     [Fact]
     public void A_number_listed_twice_is_as_suspect_as_a_uidl_listed_twice()
     {
-        var plan = MailboxPlan.Create(Account(), [new Pop3UidlEntry(1, "x"), new Pop3UidlEntry(1, "y"), new Pop3UidlEntry(2, "z")], [], [], false, s_now);
+        var plan = MailboxPlan.Create(Account(), [new MailboxId(1, "x"), new MailboxId(1, "y"), new MailboxId(2, "z")], [], [], false, s_now);
         Assert.Equal(["x", "z"], plan.Fetch.Select(f => f.Uidl));
         Assert.Contains("y", plan.Duplicates);
     }
@@ -66,9 +67,9 @@ public sealed class MailboxPlanTests
     [Fact]
     public void Reconciles_a_hundred_thousand_kept_messages_with_nothing_to_do()
     {
-        var uidls = Enumerable.Range(1, 100_000).Select(i => new Pop3UidlEntry(i, $"{i:x8}abcdef{i:x8}")).ToList();
-        var sizes = uidls.Select(u => new Pop3ListEntry(u.Number, 5000)).ToList();
-        var rows = uidls.Select(u => Row(u.Uid, LedgerState.Stored, listSize: 5000)).ToList();
+        var uidls = Enumerable.Range(1, 100_000).Select(i => new MailboxId(i, $"{i:x8}abcdef{i:x8}")).ToList();
+        var sizes = uidls.Select(u => new MailboxSize(u.Number, 5000)).ToList();
+        var rows = uidls.Select(u => Row(u.Id, LedgerState.Stored, listSize: 5000)).ToList();
         var plan = MailboxPlan.Create(Account(DeletePolicy.Never), uidls, sizes, rows, false, s_now);
         Assert.Empty(plan.Fetch);
         Assert.Equal(100_000, plan.Waiting);
@@ -77,8 +78,8 @@ public sealed class MailboxPlanTests
     [Fact]
     public void A_uidl_that_may_name_another_message_is_checked_by_content_before_any_delete()
     {
-        var uidls = new[] { "deleted", "resized", "resized-kept", "old-row", "old-row-kept", "same" }.Select((u, i) => new Pop3UidlEntry(i + 1, u)).ToList();
-        var sizes = uidls.Select(u => new Pop3ListEntry(u.Number, 100)).ToList();
+        var uidls = new[] { "deleted", "resized", "resized-kept", "old-row", "old-row-kept", "same" }.Select((u, i) => new MailboxId(i + 1, u)).ToList();
+        var sizes = uidls.Select(u => new MailboxSize(u.Number, 100)).ToList();
         var rows = new[]
         {
             Row("deleted", LedgerState.Deleted), Row("resized", LedgerState.Notified, listSize: 99), Row("old-row", LedgerState.Notified, listSize: null),
@@ -100,7 +101,7 @@ public sealed class MailboxPlanTests
     [Fact]
     public void A_stored_message_listed_with_another_size_is_announced_but_not_deleted_unchecked()
     {
-        var plan = MailboxPlan.Create(Account(), [new Pop3UidlEntry(1, "s"), new Pop3UidlEntry(2, "t")], [new Pop3ListEntry(1, 7), new Pop3ListEntry(2, 100)],
+        var plan = MailboxPlan.Create(Account(), [new MailboxId(1, "s"), new MailboxId(2, "t")], [new MailboxSize(1, 7), new MailboxSize(2, 100)],
             [Row("s", LedgerState.Stored), Row("t", LedgerState.Stored)], hasNotifier: true, s_now);
         Assert.Equal([("s", false), ("t", true)], plan.Notify.Select(n => (n.Row.Uidl, n.MayDelete)));
         Assert.Empty(plan.Check);
@@ -109,7 +110,7 @@ public sealed class MailboxPlanTests
     [Fact]
     public void The_newest_generation_of_a_uidl_is_the_one_planned()
     {
-        var plan = MailboxPlan.Create(Account(), [new Pop3UidlEntry(1, "u")], [new Pop3ListEntry(1, 100)],
+        var plan = MailboxPlan.Create(Account(), [new MailboxId(1, "u")], [new MailboxSize(1, 100)],
             [Row("u", LedgerState.Deleted, generation: 0), Row("u", LedgerState.Pending, generation: 2), Row("u", LedgerState.Deleted, generation: 1)],
             hasNotifier: false, s_now);
         var fetch = Assert.Single(plan.Fetch);

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Pop3Ingest.Ingestion.Ledger;
 using Pop3Ingest.Ingestion.Notifications;
+using Pop3Ingest.Ingestion.Events;
 using Pop3Ingest.Ingestion.Pipeline;
 using Pop3Ingest.Ingestion.Storage;
 using Pop3Ingest.Ingestion.Tests.Support;

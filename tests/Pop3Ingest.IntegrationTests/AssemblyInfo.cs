@@ -1,2 +1,2 @@
-// Server-backed tests must not starve each other on two cores (ARCHITECTURE.md §9).
+// Server-backed tests must not starve each other on two cores (tests/README.md).
 [assembly: CollectionBehavior(MaxParallelThreads = 2)]

@@ -244,7 +244,7 @@ public sealed class AzureIngestionTests
         {
             var runner = new IngestionRunner(_ledger, store ?? Store, Notifier, _options, TimeProvider.System, NullLogger<IngestionRunner>.Instance);
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-            return await runner.RunAsync(Account(), timeout.Token);
+            return await runner.RunAsync(Account(), stopping: timeout.Token);
         }
 
         /// <summary>

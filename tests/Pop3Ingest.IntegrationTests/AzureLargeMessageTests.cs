@@ -58,7 +58,7 @@ public sealed class AzureLargeMessageTests(ITestOutputHelper output)
             var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             var watch = Stopwatch.StartNew();
 
-            var result = await runner.RunAsync(account, CancellationToken.None);
+            var result = await runner.RunAsync(account, stopping: CancellationToken.None);
 
             watch.Stop();
             var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;

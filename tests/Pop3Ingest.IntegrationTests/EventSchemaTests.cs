@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Pop3Ingest.Ingestion.Notifications.AzureQueue;
+using Pop3Ingest.Ingestion.Events;
 using Pop3Ingest.Ingestion.Pipeline;
 using Pop3Ingest.IntegrationTests.Support;
 using Pop3Ingest.Mime;

@@ -1,4 +1,4 @@
-using Pop3Ingest.Ingestion.Pipeline;
+using Pop3Ingest.Ingestion.Events;
 
 namespace Pop3Ingest.Ingestion.Notifications;
 

@@ -3,7 +3,7 @@ namespace Pop3Ingest.Ingestion.Pipeline;
 /// <summary>Settings shared by every run.</summary>
 public sealed record IngestionOptions
 {
-    /// <summary>Failed attempts before a message is quarantined (ARCHITECTURE.md §4).</summary>
+    /// <summary>Failed attempts before a message is quarantined (src/README.md, "Guarantees in the code").</summary>
     public int MaxAttempts { get; init; } = 5;
 
     /// <summary>Write the {id}.json metadata sidecar beside each blob.</summary>

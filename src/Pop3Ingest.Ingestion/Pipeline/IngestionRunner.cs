@@ -2,12 +2,11 @@ using Microsoft.Extensions.Logging;
 using Pop3Ingest.Ingestion.Ledger;
 using Pop3Ingest.Ingestion.Notifications;
 using Pop3Ingest.Ingestion.Storage;
-using Pop3Ingest.Pop3;
 
 namespace Pop3Ingest.Ingestion.Pipeline;
 
 /// <summary>
-/// Runs one ingestion of one account (ARCHITECTURE.md §4). Safe to call for different accounts in parallel;
+/// Runs one ingestion of one account (src/README.md, "One run, step by step"). Safe to call for different accounts in parallel;
 /// the caller makes sure one account never runs twice at once.
 /// </summary>
 public sealed class IngestionRunner
@@ -42,7 +41,7 @@ public sealed class IngestionRunner
     /// <paramref name="ready"/>, the ledger and the store are still being prepared: the run opens the session and lists
     /// the mailbox meanwhile, and touches neither before it completes (faulted: QUIT, and the run fails with the reason).
     /// </summary>
-    public async Task<RunResult> RunAsync(AccountSettings account, CancellationToken stopping, TimeSpan? abortGrace = null, Task? ready = null)
+    public async Task<RunResult> RunAsync(AccountSettings account, TimeSpan? abortGrace = null, Task? ready = null, CancellationToken stopping = default)
     {
         ArgumentNullException.ThrowIfNull(account);
         using var hard = new CancellationTokenSource();
@@ -54,7 +53,7 @@ public sealed class IngestionRunner
         // fields), so that one run's lines can be picked out of many accounts running at once.
         var runId = activity?.TraceId.ToHexString() ?? Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
         using var scope = _logger.BeginScope(new RunScope(account.Name, runId));
-        var run = new IngestionRun(account, _ledger, _store, _notifier, _options, _time, _logger, stopping, hard.Token)
+        var run = new IngestionRun(new RunServices(account, _ledger, _store, _notifier, _options, _time, _logger), stopping, hard.Token)
         {
             Progress = ProgressChanged,
             Ready = ready,

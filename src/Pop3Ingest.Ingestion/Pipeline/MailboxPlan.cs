@@ -1,6 +1,6 @@
 using Pop3Ingest.Ingestion.Ledger;
 using Pop3Ingest.Ingestion.Storage;
-using Pop3Ingest.Pop3;
+using Pop3Ingest.Ingestion.Mailbox;
 
 namespace Pop3Ingest.Ingestion.Pipeline;
 
@@ -56,8 +56,8 @@ internal sealed class MailboxPlan
 
     public static MailboxPlan Create(
         AccountSettings account,
-        IReadOnlyList<Pop3UidlEntry> uidls,
-        IReadOnlyList<Pop3ListEntry> sizes,
+        IReadOnlyList<MailboxId> uidls,
+        IReadOnlyList<MailboxSize> sizes,
         IReadOnlyList<LedgerRow> rows,
         bool hasNotifier,
         DateTimeOffset now)
@@ -74,9 +74,9 @@ internal sealed class MailboxPlan
         foreach (var entry in uidls)
         {
             // A number listed twice is as ambiguous as a UIDL listed twice: neither can be trusted.
-            if (!numbers.Add(entry.Number) || !seen.TryAdd(entry.Uid, entry.Number))
+            if (!numbers.Add(entry.Number) || !seen.TryAdd(entry.Id, entry.Number))
             {
-                plan.Duplicates.Add(entry.Uid);
+                plan.Duplicates.Add(entry.Id);
             }
         }
 
@@ -94,13 +94,13 @@ internal sealed class MailboxPlan
         long fetchBytes = 0;
         foreach (var entry in uidls)
         {
-            if (plan.Duplicates.Contains(entry.Uid))
+            if (plan.Duplicates.Contains(entry.Id))
             {
                 continue;
             }
 
             var size = sizeOf.TryGetValue(entry.Number, out var s) ? s : 0;
-            if (!rowOf.TryGetValue(entry.Uid, out var row))
+            if (!rowOf.TryGetValue(entry.Id, out var row))
             {
                 if (account.MaxMessageBytes > 0 && size > account.MaxMessageBytes)
                 {
@@ -108,8 +108,8 @@ internal sealed class MailboxPlan
                     plan.NewOversize.Add(new LedgerRow
                     {
                         Account = account.Name,
-                        Uidl = entry.Uid,
-                        BlobName = BlobNaming.BlobNameOf(account.Name, entry.Uid, now),
+                        Uidl = entry.Id,
+                        BlobName = BlobNaming.BlobNameOf(account.Name, entry.Id, now),
                         State = LedgerState.Oversize,
                         FirstSeen = now,
                         Size = size,
@@ -120,14 +120,14 @@ internal sealed class MailboxPlan
                     continue;
                 }
 
-                AddFetch(new FetchItem(entry.Number, entry.Uid, size, BlobNaming.BlobNameOf(account.Name, entry.Uid, now), now, IsNew: true));
+                AddFetch(new FetchItem(entry.Number, entry.Id, size, BlobNaming.BlobNameOf(account.Name, entry.Id, now), now, IsNew: true));
                 continue;
             }
 
             switch (row.State)
             {
                 case LedgerState.Pending:
-                    AddFetch(new FetchItem(entry.Number, entry.Uid, size, row.BlobName, row.FirstSeen, IsNew: false, row.Generation));
+                    AddFetch(new FetchItem(entry.Number, entry.Id, size, row.BlobName, row.FirstSeen, IsNew: false, row.Generation));
                     break;
                 case LedgerState.Stored when hasNotifier:
                     // Announcing what was stored is right whatever the server holds now; deleting waits for a check.
@@ -135,7 +135,7 @@ internal sealed class MailboxPlan
                     break;
                 case LedgerState.Deleted:
                 case LedgerState.Stored or LedgerState.Notified when row.ListSize is { } listed && listed != size:
-                case LedgerState.Stored or LedgerState.Notified when row.ListSize is null && MayDelete(account, row, now):
+                case LedgerState.Stored or LedgerState.Notified when row.ListSize is null && DeleteRule.MayDelete(account, row, now):
                     // RFC 1939 §7 keeps a UIDL only while its message exists: a UIDL listed after its message was deleted,
                     // or with another size, may name another message, which must never be deleted unread. A row from
                     // before LIST sizes were kept is checked once, before its first DELE.
@@ -143,7 +143,7 @@ internal sealed class MailboxPlan
                     break;
                 case LedgerState.Stored:
                 case LedgerState.Notified:
-                    if (MayDelete(account, row, now))
+                    if (DeleteRule.MayDelete(account, row, now))
                     {
                         plan.Delete.Add(new ServerItem(entry.Number, row));
                     }
@@ -200,12 +200,4 @@ internal sealed class MailboxPlan
             plan.Fetch.Add(item);
         }
     }
-
-    /// <summary>Whether a stored message may be deleted now under the account's policy.</summary>
-    public static bool MayDelete(AccountSettings account, LedgerRow row, DateTimeOffset now) => account.DeletePolicy switch
-    {
-        DeletePolicy.AfterStore => true,
-        DeletePolicy.AfterDays => (row.StoredAt ?? row.FirstSeen) + account.DeleteAfter <= now,
-        _ => false,
-    };
 }

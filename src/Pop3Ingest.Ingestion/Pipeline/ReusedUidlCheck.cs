@@ -2,12 +2,12 @@ using Microsoft.Extensions.Logging;
 using Pop3Ingest.Ingestion.Diagnostics;
 using Pop3Ingest.Ingestion.Ledger;
 using Pop3Ingest.Ingestion.Storage;
-using Pop3Ingest.Pop3;
+using Pop3Ingest.Ingestion.Mailbox;
 
 namespace Pop3Ingest.Ingestion.Pipeline;
 
 /// <summary>
-/// The check a run makes before it deletes a message whose UIDL may have been reused (ARCHITECTURE.md §1.2): RFC 1939 §7
+/// The check a run makes before it deletes a message whose UIDL may have been reused (src/README.md, "Guarantees in the code"): RFC 1939 §7
 /// keeps a UIDL unique only while its message exists, so a UIDL listed again after its message was deleted, or listed
 /// with another size than it had, is downloaded and its SHA-256 compared with the one recorded. The same content is the
 /// same message (a server that kept a deleted message, or that counts sizes differently): it may be deleted, and is not
@@ -32,7 +32,7 @@ internal static class ReusedUidlCheck
         public List<LedgerRow> NewOversize { get; } = [];
     }
 
-    public static async Task<Outcome> RunAsync(Pop3Client client, IReadOnlyList<CheckItem> items, AccountSettings account, ILedger ledger,
+    public static async Task<Outcome> RunAsync(IMailboxSession session, IReadOnlyList<CheckItem> items, AccountSettings account, ILedger ledger,
         bool hasNotifier, DateTimeOffset now, ILogger logger, CancellationToken cancellationToken)
     {
         var outcome = new Outcome();
@@ -44,14 +44,14 @@ internal static class ReusedUidlCheck
         var byNumber = items.ToDictionary(i => i.Number);
         var sameWithNewSize = new List<ListedSize>();
         var replaced = new List<string>();
-        await foreach (var retrieval in client.RetrieveManyAsync([.. items.Select(i => new Pop3ListEntry(i.Number, i.Size))], cancellationToken)
+        await foreach (var retrieval in session.RetrieveAsync([.. items.Select(i => new MailboxSize(i.Number, i.Size))], cancellationToken)
                            .ConfigureAwait(false))
         {
             var item = byNumber[retrieval.Number];
             var row = item.Row;
-            if (retrieval.Error is { } refused)
+            if (retrieval.Refusal is { } refused)
             {
-                Log.CheckFailed(logger, account.Name, row.Uidl, $"RETR refused: {refused.ServerText}");
+                Log.CheckFailed(logger, account.Name, row.Uidl, $"RETR refused: {refused}");
                 outcome.Waiting++;
                 continue;
             }
@@ -77,7 +77,7 @@ internal static class ReusedUidlCheck
                 }
 
                 var announced = !hasNotifier || row.State != LedgerState.Stored;
-                if (announced && MailboxPlan.MayDelete(account, row, now))
+                if (announced && DeleteRule.MayDelete(account, row, now))
                 {
                     outcome.Deletable.Add((item.Number, row.Uidl));
                 }

@@ -28,6 +28,9 @@ public enum FailureKind
     Ledger,
     Cancelled,
     Server,
+
+    /// <summary>A mailbox deleted whole or not at all (POP1) held a message larger than MaxMessageBytes: nothing was deleted.</summary>
+    Oversize,
 }
 
 /// <summary>What one run did.</summary>

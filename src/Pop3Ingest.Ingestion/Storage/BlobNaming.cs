@@ -5,7 +5,7 @@ using System.Text;
 namespace Pop3Ingest.Ingestion.Storage;
 
 /// <summary>
-/// Blob names (ARCHITECTURE.md §5): <c>{account}/{yyyy}/{MM}/{dd}/{id}.eml</c>, with the account in lower case, the
+/// Blob names (README.md, "What lands in the store"): <c>{account}/{yyyy}/{MM}/{dd}/{id}.eml</c>, with the account in lower case, the
 /// date the row's first-seen day (UTC), and the id the first 32 hex digits of SHA-256 over the UIDL's raw bytes.
 /// Nothing the server sends reaches a path except through that hash.
 /// </summary>

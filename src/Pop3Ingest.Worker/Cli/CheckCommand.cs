@@ -1,9 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Pop3Ingest.Ingestion.Ledger;
+using Pop3Ingest.Ingestion.Mailbox;
 using Pop3Ingest.Ingestion.Notifications;
 using Pop3Ingest.Ingestion.Pipeline;
 using Pop3Ingest.Ingestion.Storage;
@@ -90,7 +91,7 @@ internal static class CheckCommand
             {
                 using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
                 var watch = Stopwatch.StartNew();
-                await socket.ConnectAsync(account.Host!, settings.Client.Port != 0 ? settings.Client.Port : settings.Client.Security == Pop3Security.Tls ? 995 : 110, ct).ConfigureAwait(false);
+                await socket.ConnectAsync(account.Host!, settings.Client.EffectivePort, ct).ConfigureAwait(false);
                 return $"{socket.RemoteEndPoint} in {watch.ElapsedMilliseconds} ms";
             }).ConfigureAwait(false);
             await Probe($"{account.Name}: pop3", ct => SessionAsync(settings, ct)).ConfigureAwait(false);
@@ -102,16 +103,11 @@ internal static class CheckCommand
 
     private static async Task<string> SessionAsync(AccountSettings settings, CancellationToken cancellationToken)
     {
-        await using var client = new Pop3Client(settings.Client);
-        await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        var tls = client.IsEncrypted ? $"TLS (certificate sha256 {client.ServerCertificateSha256})" : "no TLS";
-        var credentials = await settings.Credentials(cancellationToken).ConfigureAwait(false);
-        await client.AuthenticateAsync(credentials, settings.Auth, cancellationToken).ConfigureAwait(false);
-        var stat = await client.GetStatAsync(cancellationToken).ConfigureAwait(false);
-        var capabilities = client.Capabilities;
-        await client.QuitAsync(cancellationToken).ConfigureAwait(false);
-        var uidl = capabilities.Has(Pop3CapabilityFlags.Uidl) ? "UIDL" : settings.AllowNoUidl ? "no UIDL (AllowNoUidl)" : "no UIDL: ingestion will refuse this server";
-        return $"{tls}; authenticated; {stat.Count} messages, {stat.Size} bytes; capabilities {capabilities.Flags}; {uidl}";
+        await using var session = MailboxSessions.Create(settings);
+        await session.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var description = await session.DescribeAsync(cancellationToken).ConfigureAwait(false);
+        await session.AbandonAsync(cancellationToken).ConfigureAwait(false);
+        return description;
     }
 
     internal static string Table(List<string[]> rows)

@@ -1,6 +1,6 @@
 namespace Pop3Ingest.Worker.Cli;
 
-/// <summary>The exit codes of ARCHITECTURE.md §6.</summary>
+/// <summary>The exit codes of README.md, "Command line".</summary>
 internal static class ExitCodes
 {
     public const int Success = 0;

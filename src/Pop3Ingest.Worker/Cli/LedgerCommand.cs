@@ -4,6 +4,8 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Pop3Ingest.Ingestion.Diagnostics;
 using Pop3Ingest.Ingestion.Ledger;
+using Pop3Ingest.Ingestion.Mailbox;
+using Pop3Ingest.Ingestion.Pipeline;
 using Pop3Ingest.Ingestion.Storage;
 using Pop3Ingest.Pop3;
 using Pop3Ingest.Worker.Hosting;
@@ -41,7 +43,7 @@ internal static class LedgerCommand
         {
             var known = (await ledger.GetAccountAsync(options.Name, token).ConfigureAwait(false)).Select(r => r.Uidl).ToHashSet(StringComparer.Ordinal);
             var now = DateTimeOffset.UtcNow;
-            var rows = uidls.Select(u => u.Uid).Distinct(StringComparer.Ordinal).Where(u => !known.Contains(u)).Select(u => new LedgerRow
+            var rows = uidls.Select(u => u.Id).Distinct(StringComparer.Ordinal).Where(u => !known.Contains(u)).Select(u => new LedgerRow
             {
                 Account = options.Name, Uidl = u, BlobName = BlobNaming.BlobNameOf(options.Name, u, now), State = LedgerState.Seeded,
                 FirstSeen = now, UpdatedAt = now,
@@ -79,7 +81,7 @@ internal static class LedgerCommand
         command.SetAction((parse, _) => WithServerUidls(configOption.Source(parse), parse.GetValue(account)!, async (context, options, ledger, uidls, token) =>
         {
             var store = context.Services.GetRequiredService<IMessageStore>();
-            var result = await LedgerRebuild.RunAsync(ledger, store, options.Name, [.. uidls.Select(u => u.Uid)], DateTimeOffset.UtcNow, token).ConfigureAwait(false);
+            var result = await LedgerRebuild.RunAsync(ledger, store, options.Name, [.. uidls.Select(u => u.Id)], DateTimeOffset.UtcNow, token).ConfigureAwait(false);
             foreach (var uidl in result.Missing.Take(100))
             {
                 Console.WriteLine($"{options.Name}: {LogText.Printable(uidl)}: not in the store: will be downloaded by the next run.");
@@ -211,7 +213,7 @@ internal static class LedgerCommand
     /// server now (connect, authenticate, UIDL, QUIT: nothing downloaded, nothing deleted).
     /// </summary>
     private static Task<int> WithServerUidls(ConfigSource configPath, string accountName,
-        Func<WorkerContext, AccountOptions, ILedger, IReadOnlyList<Pop3UidlEntry>, CancellationToken, Task<int>> action) => WithContext(configPath, async context =>
+        Func<WorkerContext, AccountOptions, ILedger, IReadOnlyList<MailboxId>, CancellationToken, Task<int>> action) => WithContext(configPath, async context =>
     {
         var options = Find(context, accountName);
         if (options is null)
@@ -223,12 +225,17 @@ internal static class LedgerCommand
         var ledger = context.Services.GetRequiredService<ILedger>();
         await ledger.MigrateAsync(signal.Token).ConfigureAwait(false);
         var settings = context.Services.GetRequiredService<AccountSettingsFactory>().Create(options);
-        await using var client = new Pop3Client(settings.Client);
-        await client.ConnectAsync(signal.Token).ConfigureAwait(false);
-        await client.AuthenticateAsync(await settings.Credentials(signal.Token).ConfigureAwait(false), settings.Auth, signal.Token).ConfigureAwait(false);
-        var uidls = await client.GetUidlsAsync(signal.Token).ConfigureAwait(false);
-        await client.QuitAsync(signal.Token).ConfigureAwait(false);
-        return await action(context, options, ledger, uidls, signal.Token).ConfigureAwait(false);
+        await using var session = MailboxSessions.Create(settings);
+        await session.OpenAsync(signal.Token).ConfigureAwait(false);
+        var listing = await session.ListAsync(signal.Token).ConfigureAwait(false);
+        await session.AbandonAsync(signal.Token).ConfigureAwait(false);
+        if (listing.Ids is null)
+        {
+            throw new MailboxException(MailboxFailure.Server,
+                $"The server does not support UIDL ({listing.NoIdsReason}): there are no UIDLs to reconcile the ledger with.", isTransient: false);
+        }
+
+        return await action(context, options, ledger, listing.Ids, signal.Token).ConfigureAwait(false);
     });
 
     private static async Task<int> WithContext(ConfigSource configPath, Func<WorkerContext, Task<int>> action)
@@ -243,8 +250,7 @@ internal static class LedgerCommand
         {
             return await action(context).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is Pop3Exception or StoreException or LedgerSchemaException or LedgerFormatException or System.Data.Common.DbException or IOException or UnauthorizedAccessException
-                                      or OperationCanceledException or Ingestion.Pipeline.CredentialsUnavailableException)
+        catch (Exception e) when (FailureClassifier.IsExpected(e) || e is LedgerFormatException or OperationCanceledException)
         {
             await Console.Error.WriteLineAsync($"Failed: {e.Message}").ConfigureAwait(false);
             return ExitCodes.Failure;

@@ -11,7 +11,7 @@ using Pop3Ingest.Worker.Hosting;
 
 namespace Pop3Ingest.Worker.Cli;
 
-/// <summary><c>once [--account A]</c>: one ingestion pass per account, then exit (ARCHITECTURE.md §6).</summary>
+/// <summary><c>once [--account A]</c>: one ingestion pass per account, then exit (README.md, "Command line").</summary>
 internal static class OnceCommand
 {
     public static Command Create(ConfigOptions configOption)
@@ -102,7 +102,7 @@ internal static class OnceCommand
             async (i, _) =>
             {
                 running[accounts[i].Name] = true;
-                results[i] = await GuardedRun.RunAsync(runner, factory, accounts[i], time, logger, stopping, context.Options.ShutdownTimeout, prepared).ConfigureAwait(false);
+                results[i] = await GuardedRun.RunAsync(runner, factory, accounts[i], time, logger, context.Options.ShutdownTimeout, prepared, stopping).ConfigureAwait(false);
                 running.TryRemove(accounts[i].Name, out var _);
             })
             .ConfigureAwait(false);
@@ -148,8 +148,7 @@ internal static class OnceCommand
         }
     }
 
-    private static bool IsStartFailure(Exception e) =>
-        e is LedgerSchemaException or StoreException or NotifierException or System.Data.Common.DbException or IOException or UnauthorizedAccessException;
+    private static bool IsStartFailure(Exception e) => FailureClassifier.IsExpected(e);
 
     internal static string Summary(IEnumerable<RunResult> results)
     {

@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Pop3Ingest.Worker.Cli;
 
-/// <summary>The command line of ARCHITECTURE.md §6.</summary>
+/// <summary>The command line of README.md, "Command line".</summary>
 internal static class RootCommandFactory
 {
     public static RootCommand Create()

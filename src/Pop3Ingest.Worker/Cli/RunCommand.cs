@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pop3Ingest.Ingestion.Ledger;
 using Pop3Ingest.Ingestion.Notifications;
+using Pop3Ingest.Ingestion.Pipeline;
 using Pop3Ingest.Ingestion.Storage;
 using Pop3Ingest.Worker.Diagnostics;
 using Pop3Ingest.Worker.Hosting;
@@ -55,7 +56,7 @@ internal static class RunCommand
                     await notifier.InitializeAsync(CancellationToken.None).ConfigureAwait(false);
                 }
             }
-            catch (Exception e) when (e is LedgerSchemaException or StoreException or NotifierException or System.Data.Common.DbException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (FailureClassifier.IsExpected(e))
             {
                 await Console.Error.WriteLineAsync($"Cannot start: {e.Message}").ConfigureAwait(false);
                 return ExitCodes.Failure;

@@ -8,18 +8,18 @@ namespace Pop3Ingest.Worker.Hosting;
 /// <summary>
 /// One account's run as the verbs and the scheduled job start it. A run reports its failures in its result; an
 /// exception that escapes it anyway (a bug, or input no check foresaw) fails that account alone, as a result like any
-/// other failure, so that the other accounts still run and `once` still prints its summary (ARCHITECTURE.md §1.4).
+/// other failure, so that the other accounts still run and `once` still prints its summary (src/README.md, "Guarantees in the code").
 /// </summary>
 internal static class GuardedRun
 {
     public static async Task<RunResult> RunAsync(
         IngestionRunner runner, AccountSettingsFactory settings, AccountOptions account, TimeProvider time, ILogger logger,
-        CancellationToken stopping, TimeSpan abortGrace, Task? ready = null)
+        TimeSpan abortGrace, Task? ready, CancellationToken stopping)
     {
         var started = time.GetUtcNow();
         try
         {
-            return await runner.RunAsync(settings.Create(account), stopping, abortGrace, ready).ConfigureAwait(false);
+            return await runner.RunAsync(settings.Create(account), abortGrace, ready, stopping).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {

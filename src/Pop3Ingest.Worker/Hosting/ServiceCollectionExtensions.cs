@@ -45,7 +45,7 @@ internal static class ServiceCollectionExtensions
         services.AddSingleton<IMessageStore>(sp =>
         {
             var storage = sp.GetRequiredService<IOptions<Pop3IngestOptions>>().Value.Storage;
-            if (storage.Provider.Equals("AzureBlob", StringComparison.OrdinalIgnoreCase))
+            if (storage.Provider.Equals(StorageProviders.AzureBlob, StringComparison.OrdinalIgnoreCase))
             {
                 return new AzureBlobMessageStore(
                     AzureEndpointFactory.Blob(storage, sp.GetRequiredService<TokenCredential>), storage.Container!,
@@ -55,8 +55,8 @@ internal static class ServiceCollectionExtensions
             return new FileSystemMessageStore(storage.Root!);
         });
 
-        // Without a queue, IngestionRunner gets no notifier and deletes what is stored (ARCHITECTURE.md §4.5).
-        if (string.Equals(configuration[$"{Pop3IngestOptions.Section}:Notifications:Provider"], "AzureQueue", StringComparison.OrdinalIgnoreCase))
+        // Without a queue, IngestionRunner gets no notifier and deletes what is stored (src/README.md, "Guarantees in the code").
+        if (string.Equals(configuration[$"{Pop3IngestOptions.Section}:Notifications:Provider"], NotificationProviders.AzureQueue, StringComparison.OrdinalIgnoreCase))
         {
             services.AddSingleton<INotifier>(sp =>
             {

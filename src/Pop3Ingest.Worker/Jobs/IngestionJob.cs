@@ -55,7 +55,7 @@ internal sealed class IngestionJob(
 
             using var slot = await limiter.AcquireAsync(account.Host!, stopping.Token).ConfigureAwait(false);
             status.Started(name);
-            var result = await GuardedRun.RunAsync(runner, settings, account, time, logger, stopping.Token, current.ShutdownTimeout * 0.8).ConfigureAwait(false);
+            var result = await GuardedRun.RunAsync(runner, settings, account, time, logger, current.ShutdownTimeout * 0.8, ready: null, stopping.Token).ConfigureAwait(false);
             status.Completed(result, spec.Interval ?? spec.Jitter * 10, current.Scheduler.MaxBackoff);
             metrics.Record(result);
         }

@@ -1,4 +1,6 @@
+using Pop3Ingest.Ingestion.Notifications;
 using Pop3Ingest.Ingestion.Notifications.AzureQueue;
+using Pop3Ingest.Ingestion.Storage;
 
 namespace Pop3Ingest.Worker.Options;
 
@@ -48,7 +50,7 @@ public sealed class LedgerOptions
 public sealed class StorageOptions
 {
     /// <summary>FileSystem (the default) or AzureBlob.</summary>
-    public string Provider { get; set; } = "FileSystem";
+    public string Provider { get; set; } = StorageProviders.FileSystem;
 
     /// <summary>FileSystem: the folder blobs are written under.</summary>
     public string? Root { get; set; } = "data/mail";
@@ -71,7 +73,7 @@ public sealed class StorageOptions
 public sealed class NotificationsOptions
 {
     /// <summary>None (the default) or AzureQueue.</summary>
-    public string Provider { get; set; } = "None";
+    public string Provider { get; set; } = NotificationProviders.None;
 
     /// <summary>AzureQueue: an account key or SAS connection string, or <c>UseDevelopmentStorage=true</c> (Azurite).</summary>
     public string? ConnectionString { get; set; }

@@ -6,7 +6,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Pop3Ingest.Ingestion.Azure;
 using Npgsql;
+using Pop3Ingest.Ingestion.Notifications;
 using Pop3Ingest.Ingestion.Pipeline;
+using Pop3Ingest.Ingestion.Storage;
 using Pop3Ingest.Pop3;
 
 namespace Pop3Ingest.Worker.Options;
@@ -191,26 +193,26 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
     private static void ValidateStorage(StorageOptions storage, List<string> errors)
     {
         const string key = Root + ":Storage";
-        if (storage.Provider.Equals("FileSystem", StringComparison.OrdinalIgnoreCase))
+        if (storage.Provider.Equals(StorageProviders.FileSystem, StringComparison.OrdinalIgnoreCase))
         {
             if (string.IsNullOrWhiteSpace(storage.Root))
             {
                 errors.Add($"{key}:Root is required for the FileSystem store.");
             }
 
-            NotForProvider(key, "FileSystem", errors,
+            NotForProvider(key, StorageProviders.FileSystem, errors,
                 ("ConnectionString", storage.ConnectionString), ("ConnectionStringFile", storage.ConnectionStringFile),
                 ("ServiceUri", storage.ServiceUri), ("Container", storage.Container));
             return;
         }
 
-        if (!storage.Provider.Equals("AzureBlob", StringComparison.OrdinalIgnoreCase))
+        if (!storage.Provider.Equals(StorageProviders.AzureBlob, StringComparison.OrdinalIgnoreCase))
         {
             errors.Add($"{key}:Provider: '{storage.Provider}' is not a known provider (FileSystem, AzureBlob).");
             return;
         }
 
-        ValidateAzureAccess(key, "AzureBlob", storage.ConnectionString, storage.ConnectionStringFile, storage.ServiceUri, blob: true, errors);
+        ValidateAzureAccess(key, StorageProviders.AzureBlob, storage.ConnectionString, storage.ConnectionStringFile, storage.ServiceUri, blob: true, errors);
         if (string.IsNullOrWhiteSpace(storage.Container))
         {
             errors.Add($"{key}:Container is required for the AzureBlob store.");
@@ -225,21 +227,21 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
     private static void ValidateNotifications(NotificationsOptions notifications, List<string> errors)
     {
         const string key = Root + ":Notifications";
-        if (notifications.Provider.Equals("None", StringComparison.OrdinalIgnoreCase))
+        if (notifications.Provider.Equals(NotificationProviders.None, StringComparison.OrdinalIgnoreCase))
         {
-            NotForProvider(key, "None", errors,
+            NotForProvider(key, NotificationProviders.None, errors,
                 ("ConnectionString", notifications.ConnectionString), ("ConnectionStringFile", notifications.ConnectionStringFile),
                 ("ServiceUri", notifications.ServiceUri), ("Queue", notifications.Queue));
             return;
         }
 
-        if (!notifications.Provider.Equals("AzureQueue", StringComparison.OrdinalIgnoreCase))
+        if (!notifications.Provider.Equals(NotificationProviders.AzureQueue, StringComparison.OrdinalIgnoreCase))
         {
             errors.Add($"{key}:Provider: '{notifications.Provider}' is not a known provider (None, AzureQueue).");
             return;
         }
 
-        ValidateAzureAccess(key, "AzureQueue", notifications.ConnectionString, notifications.ConnectionStringFile, notifications.ServiceUri, blob: false, errors);
+        ValidateAzureAccess(key, NotificationProviders.AzureQueue, notifications.ConnectionString, notifications.ConnectionStringFile, notifications.ServiceUri, blob: false, errors);
         if (string.IsNullOrWhiteSpace(notifications.Queue))
         {
             errors.Add($"{key}:Queue is required for the AzureQueue provider.");

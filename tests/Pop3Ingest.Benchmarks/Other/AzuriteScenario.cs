@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pop3Ingest.Ingestion.Azure;
 using Pop3Ingest.Ingestion.Notifications.AzureQueue;
+using Pop3Ingest.Ingestion.Events;
 using Pop3Ingest.Ingestion.Pipeline;
 using Pop3Ingest.Ingestion.Storage;
 using Pop3Ingest.Ingestion.Storage.AzureBlob;

@@ -8,6 +8,7 @@ using Pop3Ingest.Ingestion.Ledger.Sqlite;
 using Pop3Ingest.Ingestion.Pipeline;
 using Pop3Ingest.Ingestion.Storage;
 using Pop3Ingest.IntegrationTests.Support;
+using Pop3Ingest.Ingestion.Mailbox;
 using Pop3Ingest.Pop3;
 
 namespace Pop3Ingest.Benchmarks.Other;
@@ -192,12 +193,13 @@ internal sealed class ReconcileScenario : IScenario
         return rows;
     }
 
-    private static async Task<(IReadOnlyList<Pop3UidlEntry> Uidls, IReadOnlyList<Pop3ListEntry> Sizes)> ListAsync(int port, CancellationToken cancellationToken)
+    /// <summary>The listing as the POP3 mailbox adapter hands it to the plan (the conversion to the port's types included).</summary>
+    private static async Task<(IReadOnlyList<MailboxId> Uidls, IReadOnlyList<MailboxSize> Sizes)> ListAsync(int port, CancellationToken cancellationToken)
     {
         await using var client = await Loopback.ConnectAsync(port, User, Password, cancellationToken);
-        var listing = await client.GetUidlsAndSizesAsync(cancellationToken);
+        var (uidls, sizes) = await client.GetUidlsAndSizesAsync(cancellationToken);
         await client.QuitAsync(cancellationToken);
-        return listing;
+        return ([.. uidls.Select(u => new MailboxId(u.Number, u.Uid))], [.. sizes.Select(s => new MailboxSize(s.Number, s.Size))]);
     }
 
     /// <summary>Tiny messages straight into cur, named as Dovecot names them (S= and W= spare it reading each file for LIST).</summary>
@@ -231,7 +233,7 @@ internal sealed class ReconcileScenario : IScenario
     }
 
     private static async Task PopulateLedgerAsync(
-        SqliteLedger ledger, string account, IReadOnlyList<Pop3UidlEntry> uidls, IReadOnlyList<Pop3ListEntry> sizes, CancellationToken cancellationToken)
+        SqliteLedger ledger, string account, IReadOnlyList<MailboxId> uidls, IReadOnlyList<MailboxSize> sizes, CancellationToken cancellationToken)
     {
         await ledger.MigrateAsync(cancellationToken);
         var sizeOf = sizes.ToDictionary(s => s.Number, s => s.Size);
@@ -239,12 +241,12 @@ internal sealed class ReconcileScenario : IScenario
         var rows = uidls.Select(u => new LedgerRow
         {
             Account = account,
-            Uidl = u.Uid,
-            BlobName = BlobNaming.BlobNameOf(account, u.Uid, at),
+            Uidl = u.Id,
+            BlobName = BlobNaming.BlobNameOf(account, u.Id, at),
             State = LedgerState.Stored,
             FirstSeen = at,
             Size = sizeOf[u.Number],
-            Sha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.Latin1.GetBytes(u.Uid))),
+            Sha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.Latin1.GetBytes(u.Id))),
             StoredAt = at,
             UpdatedAt = at,
         }).ToList();

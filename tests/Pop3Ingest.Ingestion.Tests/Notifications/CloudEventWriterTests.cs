@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Xml;
 using Pop3Ingest.Ingestion.Notifications.AzureQueue;
+using Pop3Ingest.Ingestion.Events;
 using Pop3Ingest.Ingestion.Pipeline;
 using Pop3Ingest.Ingestion.Storage;
 using Pop3Ingest.Mime;

@@ -74,7 +74,7 @@ internal sealed class IngestionHarness : IAsyncDisposable
     }
 
     public Task<RunResult> RunAsync(AccountSettings account, CancellationToken stopping = default, Task? ready = null) =>
-        new IngestionRunner(RunLedger, Store, Notifier, Options, Time, Log).RunAsync(account, stopping, ready: ready);
+        new IngestionRunner(RunLedger, Store, Notifier, Options, Time, Log).RunAsync(account, ready: ready, stopping: stopping);
 
     /// <summary>Every stored message file (not sidecars, not temp files).</summary>
     public IReadOnlyList<string> StoredFiles() =>

@@ -42,7 +42,7 @@ internal sealed class IngestionHarness : IAsyncDisposable
             Client = client ?? Pop3Sessions.BestOptions(server),
             Credentials = _ => ValueTask.FromResult(Pop3Credentials.FromPassword(server.User, password ?? server.Password)),
             DeletePolicy = policy,
-        }, CancellationToken.None);
+        }, stopping: CancellationToken.None);
 
     /// <summary>The stored .eml of a UIDL, wherever its first-seen day put it.</summary>
     public byte[]? ReadStored(string account, string uidl)

@@ -36,7 +36,7 @@ public sealed partial class Popa3dInteropTests(ITestOutputHelper output) : Inter
         Assert.Equal(listing[0].Uidl, listing[1].Uidl);
         Assert.NotEqual(listing[0].Uidl, listing[2].Uidl);
 
-        // ARCHITECTURE.md §4: a UIDL listed twice is skipped and reported, neither stored nor deleted.
+        // src/README.md, "One run, step by step" (plan): a UIDL listed twice is skipped and reported, neither stored nor deleted.
         await using var ingestion = await IngestionHarness.CreateAsync();
         var result = await ingestion.RunAsync(server, DeletePolicy.AfterStore);
         Assert.True(result.Outcome == RunOutcome.Succeeded, $"{result.FailureKind}: {result.Error}");

@@ -3,13 +3,13 @@ using Azure.Core;
 using Microsoft.Extensions.Logging;
 using Pop3Ingest.Ingestion.Azure;
 using Pop3Ingest.Ingestion.Diagnostics;
-using Pop3Ingest.Ingestion.Pipeline;
+using Pop3Ingest.Ingestion.Events;
 using Pop3Ingest.Ingestion.Storage;
 
 namespace Pop3Ingest.Ingestion.Notifications.AzureQueue;
 
 /// <summary>
-/// Announces stored messages on an Azure Storage queue (ARCHITECTURE.md §5): one CloudEvent per message through the
+/// Announces stored messages on an Azure Storage queue (README.md, "The event"): one CloudEvent per message through the
 /// Queue REST API's Put Message, never expiring (<c>messagettl=-1</c>), Base64 encoded by default, within 64 KiB.
 /// </summary>
 internal sealed class AzureQueueNotifier : INotifier

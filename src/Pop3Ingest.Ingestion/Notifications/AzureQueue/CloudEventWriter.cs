@@ -1,14 +1,14 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Pop3Ingest.Ingestion.Pipeline;
+using Pop3Ingest.Ingestion.Events;
 using Pop3Ingest.Ingestion.Storage;
 
 namespace Pop3Ingest.Ingestion.Notifications.AzureQueue;
 
 /// <summary>
 /// The notification of a stored message as a CloudEvents 1.0 event in JSON (structured mode), with exactly the
-/// attributes of ARCHITECTURE.md §5: <c>specversion</c>, <c>type</c>, <c>source</c>, <c>id</c>, <c>time</c>,
+/// attributes of README.md, "The event": <c>specversion</c>, <c>type</c>, <c>source</c>, <c>id</c>, <c>time</c>,
 /// <c>datacontenttype</c>, <c>subject</c>, and <c>data</c> as <see cref="EventDataWriter"/> writes it. For a queue, the
 /// encoded text must fit in 64 KiB: lists, then texts, are cut as in <see cref="EventDataWriter.ToJson"/>, and
 /// <c>data.truncated</c> says so.

@@ -13,7 +13,7 @@ using Pop3Ingest.Ingestion.Diagnostics;
 namespace Pop3Ingest.Ingestion.Storage.AzureBlob;
 
 /// <summary>
-/// Blobs in an Azure Blob Storage container (ARCHITECTURE.md §5), through the Blob REST API on Azure.Core's pipeline.
+/// Blobs in an Azure Blob Storage container (README.md, "What lands in the store"), through the Blob REST API on Azure.Core's pipeline.
 /// A message that fits in one block buffer goes up with one Put Blob; a larger one as staged blocks (Put Block, one
 /// pooled buffer per message) committed by Put Block List. Both commits are conditional (<c>If-None-Match: *</c>), so
 /// an existing blob is never replaced, and a blob becomes visible whole or not at all. The sidecar is written before

@@ -7,7 +7,7 @@ using Microsoft.Win32.SafeHandles;
 namespace Pop3Ingest.Ingestion.Storage.FileSystem;
 
 /// <summary>
-/// Blobs as files under a root folder (ARCHITECTURE.md §5). A put writes the message (and its sidecar) to temp files
+/// Blobs as files under a root folder (README.md, "What lands in the store"). A put writes the message (and its sidecar) to temp files
 /// in <c>{root}/.tmp/</c> and nothing else, keeping them open; <see cref="FlushAsync"/> is the group commit: the
 /// writeback of every file of the group is started at once (<c>sync_file_range(2)</c>), then each is fsynced (on a
 /// journalling file system the first fsync commits the journal with all of them in it, so the rest return at once),
@@ -60,7 +60,7 @@ internal sealed class FileSystemMessageStore : IMessageStore, IDisposable
         _namedOnly = namedTempFilesOnly;
     }
 
-    public string Kind => "FileSystem";
+    public string Kind => StorageProviders.FileSystem;
 
     public string Root => _root;
 

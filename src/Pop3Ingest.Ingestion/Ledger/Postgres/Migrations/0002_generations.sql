@@ -1,4 +1,4 @@
--- Generations (ARCHITECTURE.md §1.2): a UIDL names a message only while the message is on the server, so a UIDL
+-- Generations (src/README.md, "Guarantees in the code"): a UIDL names a message only while the message is on the server, so a UIDL
 -- listed again with other content after its message was deleted is a new message with a row of its own. The key
 -- becomes (account, UIDL, generation); list_size keeps the size LIST announced when the row was written (size is
 -- overwritten with the stored size), so that a listing announcing another size is checked by content before DELE.

@@ -1,10 +1,10 @@
 using Pop3Ingest.Mime;
 
-namespace Pop3Ingest.Ingestion.Pipeline;
+namespace Pop3Ingest.Ingestion.Events;
 
 /// <summary>
 /// What consumers learn about a stored message: the sidecar's content and the CloudEvent's <c>data</c>
-/// (ARCHITECTURE.md §5).
+/// (README.md, "What lands in the store", and Events/message-stored.schema.json).
 /// </summary>
 public sealed record MessageEventData
 {

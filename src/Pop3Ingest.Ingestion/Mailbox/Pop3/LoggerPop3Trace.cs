@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 using Pop3Ingest.Ingestion.Diagnostics;
 using Pop3Ingest.Pop3;
 
-namespace Pop3Ingest.Ingestion.Pipeline;
+namespace Pop3Ingest.Ingestion.Mailbox.Pop3;
 
 /// <summary>The POP3 wire trace into the log at Trace level; the client has already redacted every secret.</summary>
 internal sealed class LoggerPop3Trace(ILogger logger, string account) : IPop3Trace

@@ -2,7 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Pop3Ingest.Mime;
 
-namespace Pop3Ingest.Ingestion.Pipeline;
+namespace Pop3Ingest.Ingestion.Events;
 
 /// <summary>
 /// Writes <see cref="MessageEventData"/> as JSON. With a byte limit (a queue message has 64 KiB), address and

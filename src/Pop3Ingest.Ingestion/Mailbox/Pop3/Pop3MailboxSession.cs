@@ -1,0 +1,257 @@
+using System.Runtime.CompilerServices;
+using Pop3Ingest.Ingestion.Pipeline;
+using Pop3Ingest.Pop3;
+
+namespace Pop3Ingest.Ingestion.Mailbox.Pop3;
+
+/// <summary>
+/// The mailbox port over the POP3 client (RFC 1939): connect and authenticate, UIDL and LIST, pipelined RETR, DELE,
+/// QUIT. Owns what is POP3's alone: the busy response codes (IN-USE, LOGIN-DELAY) and the translation of the client's
+/// errors into <see cref="MailboxException"/>s, also for errors raised while a message's stream is read.
+/// </summary>
+internal sealed class Pop3MailboxSession(AccountSettings account, IPop3Trace? trace) : IMailboxSession
+{
+    private readonly Pop3Client _client = new(account.Client with { Trace = trace ?? account.Client.Trace });
+
+    public string Protocol => "POP3";
+
+    public MailboxDeletion Deletion => MailboxDeletion.PerMessage;
+
+    public bool IsUsable => _client.State == Pop3SessionState.Transaction;
+
+    public async Task OpenAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _client.ConnectAsync(cancellationToken).ConfigureAwait(false);
+            Pop3Credentials credentials;
+            try
+            {
+                credentials = await account.Credentials(cancellationToken).ConfigureAwait(false);
+            }
+            catch (CredentialsUnavailableException e)
+            {
+                throw new MailboxException(MailboxFailure.Authentication, e.Message, isTransient: true, e);
+            }
+
+            await _client.AuthenticateAsync(credentials, account.Auth, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Pop3Exception e)
+        {
+            throw Translate(e);
+        }
+    }
+
+    public async Task<MailboxListing> ListAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (uidls, sizes) = await _client.GetUidlsAndSizesAsync(cancellationToken).ConfigureAwait(false);
+            return new MailboxListing([.. uidls.Select(u => new MailboxId(u.Number, u.Uid))], [.. sizes.Select(s => new MailboxSize(s.Number, s.Size))]);
+        }
+        catch (Pop3CommandException e) when (e.Command == "UIDL")
+        {
+            try
+            {
+                var sizes = await _client.ListAsync(cancellationToken).ConfigureAwait(false);
+                return new MailboxListing(null, [.. sizes.Select(s => new MailboxSize(s.Number, s.Size))]) { NoIdsReason = e.ServerText };
+            }
+            catch (Pop3Exception inner)
+            {
+                throw Translate(inner);
+            }
+        }
+        catch (Pop3Exception e)
+        {
+            throw Translate(e);
+        }
+    }
+
+    public async IAsyncEnumerable<MailboxMessage> RetrieveAsync(IReadOnlyList<MailboxSize>? numbers, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(numbers, "POP3 retrieves listed messages");
+        var retrievals = _client.RetrieveManyAsync([.. numbers.Select(n => new Pop3ListEntry(n.Number, n.Size))], cancellationToken);
+        await using var enumerator = retrievals.GetAsyncEnumerator(cancellationToken);
+        while (true)
+        {
+            Pop3Retrieval retrieval;
+            try
+            {
+                if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
+                {
+                    yield break;
+                }
+
+                retrieval = enumerator.Current;
+            }
+            catch (Pop3Exception e)
+            {
+                throw Translate(e);
+            }
+
+            yield return retrieval.Error is { } refused
+                ? new MailboxMessage(retrieval.Number, null, refused.ServerText)
+                : new MailboxMessage(retrieval.Number, new TranslatingStream(retrieval.Content!), null);
+        }
+    }
+
+    public async Task<IReadOnlyList<MailboxDeleteResult>> MarkDeletedAsync(IReadOnlyList<int> numbers, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var results = await _client.DeleteManyAsync(numbers, cancellationToken).ConfigureAwait(false);
+            return [.. results.Select(r => new MailboxDeleteResult(r.Number, r.Error?.ServerText))];
+        }
+        catch (Pop3Exception e)
+        {
+            throw Translate(e);
+        }
+    }
+
+    public async Task<bool> CommitAsync(bool deleteWholeMailbox, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // RFC 1939 §6: only a +OK to QUIT commits the deletions.
+            return await _client.QuitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Pop3Exception e)
+        {
+            throw Translate(e);
+        }
+    }
+
+    public async Task AbandonAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Nothing was marked, so QUIT deletes nothing; a lost QUIT changes nothing either.
+            await _client.QuitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Pop3Exception)
+        {
+        }
+    }
+
+    public async Task<string> DescribeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var tls = _client.IsEncrypted ? $"TLS (certificate sha256 {_client.ServerCertificateSha256})" : "no TLS";
+            var stat = await _client.GetStatAsync(cancellationToken).ConfigureAwait(false);
+            var capabilities = _client.Capabilities;
+            var uidl = capabilities.Has(Pop3CapabilityFlags.Uidl) ? "UIDL" : account.AllowNoUidl ? "no UIDL (AllowNoUidl)" : "no UIDL: ingestion will refuse this server";
+            return $"{tls}; authenticated; {stat.Count} messages, {stat.Size} bytes; capabilities {capabilities.Flags}; {uidl}";
+        }
+        catch (Pop3Exception e)
+        {
+            throw Translate(e);
+        }
+    }
+
+    public ValueTask DisposeAsync() => _client.DisposeAsync();
+
+    internal static MailboxException Translate(Pop3Exception e)
+    {
+        var kind = e switch
+        {
+            Pop3CommandException { ResponseCode: { } code } when code.Is(Pop3ResponseCode.InUse) || code.Is(Pop3ResponseCode.LoginDelay) => MailboxFailure.Busy,
+            Pop3AuthenticationException => MailboxFailure.Authentication,
+            Pop3SecurityException => MailboxFailure.Security,
+            Pop3ProtocolException => MailboxFailure.Protocol,
+            Pop3ConnectionException => MailboxFailure.Connection,
+            _ => MailboxFailure.Server,
+        };
+        var command = e as Pop3CommandException;
+        return new MailboxException(kind, e.Message, e.IsTransient, e)
+        {
+            ServerCode = command?.ResponseCode?.Value,
+            ServerText = command?.ServerText,
+        };
+    }
+
+    /// <summary>A message stream whose POP3 errors (a drop in the middle of a message) reach the run as mailbox errors.</summary>
+    private sealed class TranslatingStream(Pop3MessageStream inner) : Stream
+    {
+        public override bool CanRead => inner.CanRead;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => inner.Length;
+
+        public override long Position
+        {
+            get => inner.Position;
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            try
+            {
+                return inner.Read(buffer, offset, count);
+            }
+            catch (Pop3Exception e)
+            {
+                throw Translate(e);
+            }
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Pop3Exception e)
+            {
+                throw Translate(e);
+            }
+        }
+
+        public override async Task CopyToAsync(Stream destination, int bufferSize, CancellationToken cancellationToken)
+        {
+            try
+            {
+                if (ReferenceEquals(destination, Null))
+                {
+                    await inner.DrainAsync(cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+
+                await inner.CopyToAsync(destination, bufferSize, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Pop3Exception e)
+            {
+                throw Translate(e);
+            }
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        public override ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+}

@@ -1,0 +1,102 @@
+using Pop3Ingest.Ingestion.Diagnostics;
+using Pop3Ingest.Ingestion.Mailbox;
+using Pop3Ingest.Mime;
+
+namespace Pop3Ingest.Ingestion.Pipeline;
+
+/// <summary>What the fetch step left: whether the session can still delete, and whether the store failed under it.</summary>
+internal sealed record FetchResult(bool SessionUsable, bool StoreFailed);
+
+/// <summary>
+/// The fetch-and-store step for messages known by their UIDL: RETR the planned messages in order (pipelined where the
+/// server allows), each streamed into the store through the store-one step once its Pending row is committed, with a
+/// group commit whenever one is due. Stops at the first store failure or when the run is asked to stop.
+/// </summary>
+internal static class FetchStep
+{
+    /// <summary>Returns whether the session can still be used (for DELE and QUIT) and whether the store failed.</summary>
+    public static async Task<FetchResult> RunAsync(RunServices run, IMailboxSession session, IReadOnlyList<FetchItem> fetch, PendingRows pending, GroupCommit commit,
+        RunTally tally, Action? progress, CancellationToken stopping, CancellationToken abort)
+    {
+        if (fetch.Count == 0)
+        {
+            return new FetchResult(SessionUsable: true, StoreFailed: false);
+        }
+
+        var byNumber = fetch.ToDictionary(f => f.Number);
+        var readMetadata = run.Options.Sidecar || run.Notifier is not null;
+        FetchItem? current = null;
+        var position = 0;
+        try
+        {
+            await foreach (var message in session.RetrieveAsync([.. fetch.Select(f => new MailboxSize(f.Number, f.Size))], abort).ConfigureAwait(false))
+            {
+                await pending.Before(position++).ConfigureAwait(false);
+                current = byNumber[message.Number];
+                if (message.Refusal is { } refused)
+                {
+                    await run.RecordFailureAsync(current.Uidl, $"RETR refused: {refused}", run.Options.MaxAttempts, tally, abort).ConfigureAwait(false);
+                }
+                else if (!await StoreAsync(run, current, message, readMetadata, commit, tally, progress, abort).ConfigureAwait(false))
+                {
+                    return new FetchResult(session.IsUsable, StoreFailed: true);
+                }
+
+                current = null;
+                if (commit.StoreFailed || stopping.IsCancellationRequested)
+                {
+                    if (stopping.IsCancellationRequested)
+                    {
+                        Log.RunCancelled(run.Logger, run.Account.Name);
+                    }
+
+                    break;
+                }
+
+                if (commit.Due)
+                {
+                    await commit.CommitAsync(overlap: true).ConfigureAwait(false);
+                }
+            }
+
+            return new FetchResult(session.IsUsable, commit.StoreFailed);
+        }
+        catch (Exception e) when (e is MailboxException or OperationCanceledException)
+        {
+            if (current is not null && e is MailboxException)
+            {
+                await run.RecordFailureAsync(current.Uidl, e.Message, run.Options.MaxAttempts, tally, abort).ConfigureAwait(false);
+            }
+
+            tally.Fail(FailureClassifier.Classify(e, abort) ?? FailureKind.Connection, e.Message);
+            return new FetchResult(SessionUsable: false, commit.StoreFailed);
+        }
+    }
+
+    /// <summary>Stores one streamed message; false when the store failed (fetching stops, the session stays in step).</summary>
+    private static async Task<bool> StoreAsync(RunServices run, FetchItem item, MailboxMessage message, bool readMetadata, GroupCommit commit, RunTally tally,
+        Action? progress, CancellationToken abort)
+    {
+        // The metadata goes to the sidecar and the event; with neither, reading it would be work for nobody.
+        using var tap = new MessageTap(message.Content!, run.Account.MaxMessageBytes, readMetadata ? new MessageMetadataReader() : null);
+        var result = await StoreOneStep.StoreAsync(run, item, tap, tap, tally, abort).ConfigureAwait(false);
+        switch (result.Outcome)
+        {
+            case StoreOutcome.Oversize:
+                await message.DrainAsync(abort).ConfigureAwait(false);
+                tally.CountOversize();
+                await run.RecordFailureAsync(item.Uidl, result.Error!, maxAttempts: 1, tally, abort).ConfigureAwait(false);
+                return true;
+            case StoreOutcome.StoreFailed:
+                // Keep the session in step so that what is already stored can still be deleted.
+                await message.DrainAsync(abort).ConfigureAwait(false);
+                await run.RecordFailureAsync(item.Uidl, result.Error!, run.Options.MaxAttempts, tally, abort).ConfigureAwait(false);
+                tally.Fail(FailureKind.Store, result.Error!);
+                return false;
+            default:
+                commit.Add(result.Committed!);
+                progress?.Invoke();
+                return true;
+        }
+    }
+}

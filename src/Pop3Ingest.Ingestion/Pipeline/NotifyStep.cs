@@ -1,0 +1,139 @@
+using Pop3Ingest.Ingestion.Diagnostics;
+using Pop3Ingest.Ingestion.Events;
+using Pop3Ingest.Ingestion.Notifications;
+using Pop3Ingest.Ingestion.Storage;
+using Pop3Ingest.Mime;
+
+namespace Pop3Ingest.Ingestion.Pipeline;
+
+/// <summary>
+/// The notify step: announces stored messages on the queue, at least once, and records them Notified. The first queue
+/// failure stops it for the rest of the run (the run fails as a queue failure; what was not announced is announced by a
+/// later run, from the ledger and the stored blob, before it is deleted).
+/// </summary>
+internal sealed class NotifyStep(RunServices run, INotifier notifier)
+{
+    /// <summary>True once the queue has failed in this run.</summary>
+    public bool QueueDown { get; private set; }
+
+    /// <summary>
+    /// Announces a group the store has just made durable (stored at <paramref name="at"/>) and records those announced as
+    /// Notified; returns them, in order, up to the first queue failure.
+    /// </summary>
+    public async Task<List<Committed>> AnnounceAsync(IReadOnlyList<Committed> batch, DateTimeOffset at, RunTally tally, CancellationToken cancellationToken)
+    {
+        var announced = new List<Committed>(batch.Count);
+        foreach (var committed in batch)
+        {
+            if (QueueDown)
+            {
+                break;
+            }
+
+            var data = EventOf(run, committed.Uidl, committed.Generation, committed.BlobName, committed.Size, committed.Sha256, at, committed.Metadata);
+            if (await PublishAsync(committed.Uidl, data, tally, cancellationToken).ConfigureAwait(false))
+            {
+                announced.Add(committed);
+            }
+        }
+
+        await run.Ledger.MarkNotifiedAsync(run.Account.Name, [.. announced.Select(c => c.Uidl)], run.Now, cancellationToken).ConfigureAwait(false);
+        tally.CountNotified(announced.Count);
+        return announced;
+    }
+
+    /// <summary>
+    /// Messages stored by an earlier run but not announced (the queue was down): announced without downloading, their
+    /// metadata read back from the store. Returns those now deletable; the others count as waiting.
+    /// </summary>
+    public async Task<List<(int Number, string Uidl)>> AnnounceBacklogAsync(IReadOnlyList<ServerItem> backlog, RunTally tally, CancellationToken stopping, CancellationToken cancellationToken)
+    {
+        var deletable = new List<(int Number, string Uidl)>();
+        foreach (var item in backlog)
+        {
+            if (QueueDown || stopping.IsCancellationRequested)
+            {
+                break;
+            }
+
+            var row = item.Row;
+            var metadata = await ReadStoredMetadataAsync(row.BlobName, cancellationToken).ConfigureAwait(false);
+            var data = EventOf(run, row.Uidl, row.Generation, row.BlobName, row.Size ?? 0, row.Sha256 ?? string.Empty, row.StoredAt ?? run.Now, metadata);
+            if (!await PublishAsync(row.Uidl, data, tally, cancellationToken).ConfigureAwait(false))
+            {
+                break;
+            }
+
+            await run.Ledger.MarkNotifiedAsync(run.Account.Name, [row.Uidl], run.Now, cancellationToken).ConfigureAwait(false);
+            tally.CountNotified(1);
+            if (item.MayDelete && DeleteRule.MayDelete(run.Account, row, run.Now))
+            {
+                deletable.Add((item.Number, row.Uidl));
+            }
+            else
+            {
+                tally.CountWaiting();
+            }
+        }
+
+        return deletable;
+    }
+
+    /// <summary>What consumers learn of a stored message: the sidecar's content and the event's <c>data</c>.</summary>
+    public static MessageEventData EventOf(RunServices run, string uidl, int generation, string blobName, long size, string sha256, DateTimeOffset stored,
+        MessageMetadata? metadata) => new()
+        {
+            Account = run.Account.Name,
+            Uidl = uidl,
+            Generation = generation,
+            Blob = run.Store.LocationOf(blobName),
+            BlobName = blobName,
+            Size = size,
+            Sha256 = sha256,
+            Stored = stored,
+            Metadata = metadata,
+        };
+
+    private async Task<bool> PublishAsync(string uidl, MessageEventData data, RunTally tally, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await notifier.PublishAsync(data, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (NotifierException e)
+        {
+            Log.NotifyFailed(run.Logger, run.Account.Name, uidl, e.Message);
+            QueueDown = true;
+            tally.Fail(FailureKind.Queue, e.Message);
+            return false;
+        }
+    }
+
+    /// <summary>Reads the headers back from the store (not from the server) to rebuild an event.</summary>
+    private async Task<MessageMetadata?> ReadStoredMetadataAsync(string blobName, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var stream = await run.Store.OpenReadAsync(blobName, cancellationToken).ConfigureAwait(false);
+            if (stream is null)
+            {
+                return null;
+            }
+
+            var reader = new MessageMetadataReader();
+            var buffer = new byte[64 * 1024];
+            int read;
+            while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                reader.Write(buffer.AsSpan(0, read));
+            }
+
+            return reader.Complete();
+        }
+        catch (Exception e) when (e is StoreException or IOException)
+        {
+            return new MessageMetadata { Problems = [$"metadata could not be read back from the store: {e.Message}"] };
+        }
+    }
+}
