@@ -94,6 +94,14 @@ internal sealed class DrainScenario : IScenario
         {
             clients.Add(new Pop3IngestClient(worker, sidecar: true, target));
             clients.Add(new Pop3IngestClient(worker, sidecar: false, target));
+
+            // Another build (say, main before a change), interleaved with this one in the same rounds: the way to
+            // compare two builds on a noisy machine.
+            if (Environment.GetEnvironmentVariable("POP3INGEST_BENCH_BASELINE_WORKER") is { Length: > 0 } baseline)
+            {
+                clients.Add(new Pop3IngestClient(baseline, sidecar: true, target, "baseline"));
+                clients.Add(new Pop3IngestClient(baseline, sidecar: false, target, "baseline"));
+            }
         }
 
         foreach (var target in targets)
@@ -200,7 +208,7 @@ internal sealed class DrainScenario : IScenario
 
         void Goal(string label, bool sidecar, DrainTarget target, double limit)
         {
-            var client = clients.OfType<Pop3IngestClient>().FirstOrDefault(c => c.Sidecar == sidecar && c.Target == target);
+            var client = clients.OfType<Pop3IngestClient>().FirstOrDefault(c => c.Sidecar == sidecar && c.Target == target && !c.IsBaseline);
             if (client is null || Mpop(target) is null)
             {
                 report.Line($"- {label}: not measured.");

@@ -9,9 +9,14 @@ namespace Pop3Ingest.Benchmarks.Drain;
 /// appsettings.json), the account set to <c>DeletePolicy: Never</c> so every run drains the same mailbox; optionally
 /// with <c>Storage:Sidecar</c> off. Ledger and store live in the run folder on the target.
 /// </summary>
-internal sealed class Pop3IngestClient(string binary, bool sidecar, DrainTarget target) : DrainClient(target)
+/// With a <paramref name="label"/>, it is another build of the worker (a baseline named by
+/// <c>POP3INGEST_BENCH_BASELINE_WORKER</c>), measured beside this one in the same rounds.
+internal sealed class Pop3IngestClient(string binary, bool sidecar, DrainTarget target, string? label = null) : DrainClient(target)
 {
-    public override string Name => sidecar ? "Pop3Ingest default" : "Pop3Ingest sidecar-off";
+    public override string Name => (sidecar ? "Pop3Ingest default" : "Pop3Ingest sidecar-off") + (label is null ? string.Empty : $" ({label})");
+
+    /// <summary>Whether this is a baseline build rather than the one under test.</summary>
+    public bool IsBaseline => label is not null;
 
     public bool Sidecar => sidecar;
 
