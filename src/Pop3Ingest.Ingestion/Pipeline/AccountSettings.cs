@@ -1,3 +1,4 @@
+using Pop3Ingest.Ingestion.Mailbox;
 using Pop3Ingest.Pop3;
 
 namespace Pop3Ingest.Ingestion.Pipeline;
@@ -7,6 +8,12 @@ public sealed record AccountSettings
 {
     /// <summary>The account name in lower case, as used in paths and the ledger.</summary>
     public required string Name { get; init; }
+
+    /// <summary>The protocol the account speaks (<see cref="MailboxProtocol.Pop3"/> unless configured).</summary>
+    public MailboxProtocol Protocol { get; init; } = MailboxProtocol.Pop3;
+
+    /// <summary>POP1: the mailbox name sent with RETR or RDEL.</summary>
+    public string? Mailbox { get; init; }
 
     public required Pop3ClientOptions Client { get; init; }
 

@@ -24,6 +24,8 @@ internal sealed class AccountSettingsFactory
     public AccountSettings Create(AccountOptions account) => new()
     {
         Name = account.Name,
+        Protocol = account.Protocol,
+        Mailbox = account.Mailbox,
         Client = new Pop3ClientOptions
         {
             Host = account.Host!,

@@ -1,3 +1,4 @@
+using Pop3Ingest.Ingestion.Mailbox;
 using Pop3Ingest.Ingestion.Pipeline;
 using Pop3Ingest.Pop3;
 
@@ -13,6 +14,12 @@ public sealed class AccountOptions
     internal string Key { get; set; } = string.Empty;
 
     public bool Enabled { get; set; } = true;
+
+    /// <summary><c>Pop3</c> (the default) or <c>Pop1</c> (RFC 918).</summary>
+    public MailboxProtocol Protocol { get; set; } = MailboxProtocol.Pop3;
+
+    /// <summary>POP1: the name of the mailbox to read (required there, refused for POP3).</summary>
+    public string? Mailbox { get; set; }
 
     public string? Host { get; set; }
 

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
+using Pop3Ingest.Ingestion.Mailbox;
 
 namespace Pop3Ingest.Worker.Options;
 
@@ -49,6 +50,11 @@ internal static class OptionsSetup
             child.Bind(account);
             account.Key = child.Key;
             account.Name = child.Key.ToLowerInvariant();
+            if (account.Protocol == MailboxProtocol.Pop1)
+            {
+                Pop1Settings.Apply(account, child, options.Pop1Conflicts);
+            }
+
             account.CaFile = Resolve(account.CaFile, baseDirectory);
             account.PasswordFile = Resolve(account.PasswordFile, baseDirectory);
             account.ClientSecretFile = Resolve(account.ClientSecretFile, baseDirectory);

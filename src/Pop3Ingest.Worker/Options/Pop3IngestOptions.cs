@@ -31,6 +31,9 @@ public sealed class Pop3IngestOptions
     /// <summary>Account keys that are the same name in lower case (first kept, second dropped). Not a configuration key.</summary>
     internal List<(string First, string Second)> FoldedAccountKeys { get; } = [];
 
+    /// <summary>Keys set on a POP1 account itself that POP1 cannot honour (account key, setting as written), refused at start.</summary>
+    internal List<(string Account, string Setting)> Pop1Conflicts { get; } = [];
+
     /// <summary>The folder relative paths resolve against (the configuration file's folder). Not a configuration key.</summary>
     internal string BaseDirectory { get; set; } = Directory.GetCurrentDirectory();
 }

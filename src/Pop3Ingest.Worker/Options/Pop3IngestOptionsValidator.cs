@@ -5,6 +5,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Pop3Ingest.Ingestion.Azure;
+using Pop3Ingest.Ingestion.Mailbox;
 using Npgsql;
 using Pop3Ingest.Ingestion.Notifications;
 using Pop3Ingest.Ingestion.Pipeline;
@@ -47,6 +48,11 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
         ValidateScheduler(options.Scheduler, options.Http, errors);
         ValidateCluster(options, errors);
         InRange($"{Root}:ShutdownTimeout", options.ShutdownTimeout, TimeSpan.FromSeconds(1), MaxShutdownTimeout, errors);
+        foreach (var (account, setting) in options.Pop1Conflicts)
+        {
+            errors.Add($"{Root}:Accounts:{account}:{setting} cannot apply to a POP1 account (Protocol Pop1); remove it.");
+        }
+
         foreach (var (first, second) in options.FoldedAccountKeys)
         {
             // The second key is not among the accounts validated below.
@@ -347,6 +353,27 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
         if (account.Port is < 0 or > 65535)
         {
             errors.Add($"{key}:Port: {account.Port} is out of range (1-65535).");
+        }
+
+        if (account.Protocol == MailboxProtocol.Pop1)
+        {
+            if (account.Port == 0)
+            {
+                errors.Add($"{key}:Port is required with Protocol Pop1 (RFC 918 assigns none).");
+            }
+
+            if (string.IsNullOrWhiteSpace(account.Mailbox))
+            {
+                errors.Add($"{key}:Mailbox is required with Protocol Pop1: the mailbox to read.");
+            }
+            else if (account.Mailbox.Any(c => char.IsControl(c) || c == ' '))
+            {
+                errors.Add($"{key}:Mailbox holds a space or a control character, which cannot be sent in one RFC 918 command.");
+            }
+        }
+        else if (account.Mailbox is not null)
+        {
+            errors.Add($"{key}:Mailbox applies only to Protocol Pop1; remove it.");
         }
 
         if (account.Security == Pop3Security.None && !account.AllowInsecureAuth)
