@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Unicode;
-using MimeKit;
 
 namespace Pop3Ingest.Mime;
 
@@ -47,8 +46,8 @@ internal sealed class EntityHeaders
     /// </summary>
     public static EntityHeaders Parse(HeaderBlock.FieldEnumerator fields, bool inDigest, HeaderValueContext context, MessageMetadataBuilder? topLevel)
     {
-        ContentType? contentType = null;
-        ContentDisposition? disposition = null;
+        ContentField? contentType = null;
+        ContentField? disposition = null;
         TransferEncoding? encoding = null;
         var seenContentType = false;
         var seenDisposition = false;
@@ -77,24 +76,10 @@ internal sealed class EntityHeaders
             }
         }
 
-        var mediaType = inDigest ? "message/rfc822" : "text/plain";
-        string? boundary = null;
-        string? typeName = null;
-        if (contentType is not null && IsToken(contentType.MediaType) && IsToken(contentType.MediaSubtype))
-        {
-            // One lower-case string from the two parts: MimeType would build "type/subtype" on every call.
-            mediaType = string.Create(contentType.MediaType.Length + 1 + contentType.MediaSubtype.Length, contentType, static (span, type) =>
-            {
-                type.MediaType.AsSpan().ToLowerInvariant(span);
-                span[type.MediaType.Length] = '/';
-                type.MediaSubtype.AsSpan().ToLowerInvariant(span[(type.MediaType.Length + 1)..]);
-            });
-            boundary = contentType.Boundary?.TrimEnd(' ', '\t');
-            typeName = contentType.Name;
-        }
-
-        var dispositionType = string.IsNullOrEmpty(disposition?.Disposition) ? null : disposition.Disposition.ToLowerInvariant();
-        var fileName = Clean(disposition?.FileName) ?? Clean(typeName);
+        var mediaType = contentType?.Value ?? (inDigest ? "message/rfc822" : "text/plain");
+        var boundary = contentType?.First?.TrimEnd(' ', '\t');
+        var dispositionType = string.IsNullOrEmpty(disposition?.Value) ? null : disposition.Value.Value;
+        var fileName = Clean(disposition?.First) ?? Clean(contentType?.Second);
         byte[]? boundaryBytes = null;
         if (!string.IsNullOrEmpty(boundary))
         {
@@ -108,24 +93,5 @@ internal sealed class EntityHeaders
     {
         var trimmed = value?.Trim();
         return string.IsNullOrEmpty(trimmed) ? null : trimmed;
-    }
-
-    /// <summary>RFC 2045 §5.1: a type or subtype is a token.</summary>
-    private static bool IsToken(string value)
-    {
-        if (value.Length == 0)
-        {
-            return false;
-        }
-
-        foreach (var c in value)
-        {
-            if (c <= ' ' || c >= '\x7F' || c is '(' or ')' or '<' or '>' or '@' or ',' or ';' or ':' or '\\' or '"' or '/' or '[' or ']' or '?' or '=')
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 }

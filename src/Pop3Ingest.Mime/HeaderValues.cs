@@ -102,18 +102,89 @@ internal static class HeaderValues
         return ids;
     }
 
-    /// <summary>Content-Type (RFC 2045 §5.1); <see langword="null"/> when it cannot be parsed.</summary>
-    public static ContentType? ContentType(ReadOnlySpan<byte> raw, ParserOptions options)
+    /// <summary>
+    /// Content-Type (RFC 2045 §5.1): the lower-case <c>type/subtype</c>, the boundary and the name;
+    /// <see langword="null"/> when it cannot be parsed or its type or subtype is not a token.
+    /// </summary>
+    public static ContentField? ContentType(ReadOnlySpan<byte> raw, ParserOptions options)
     {
         using var value = Unfolded.From(raw, repairEncodedWords: true);
-        return value.Length > 0 ? ParseKeepingGoodParameters<ContentType>(MimeKit.ContentType.TryParse, value.Buffer, value.Length, options) : null;
+        if (value.Length == 0)
+        {
+            return null;
+        }
+
+        if (SimpleContentField.TryParse(value.Span, hasSubtype: true, "boundary"u8, "name"u8, out var simple))
+        {
+            return simple;
+        }
+
+        return ContentTypeByMimeKit(value.Buffer, value.Length, options);
     }
 
-    /// <summary>Content-Disposition (RFC 2183); <see langword="null"/> when it cannot be parsed.</summary>
-    public static ContentDisposition? ContentDisposition(ReadOnlySpan<byte> raw, ParserOptions options)
+    /// <summary>An unfolded Content-Type value read by MimeKit, whatever its form.</summary>
+    internal static ContentField? ContentTypeByMimeKit(byte[] buffer, int length, ParserOptions options)
+    {
+        var parsed = ParseKeepingGoodParameters<ContentType>(MimeKit.ContentType.TryParse, buffer, length, options);
+        if (parsed is null || !IsToken(parsed.MediaType) || !IsToken(parsed.MediaSubtype))
+        {
+            return null;
+        }
+
+        // One lower-case string from the two parts: MimeType would build "type/subtype" on every call.
+        var mediaType = string.Create(parsed.MediaType.Length + 1 + parsed.MediaSubtype.Length, parsed, static (span, type) =>
+        {
+            type.MediaType.AsSpan().ToLowerInvariant(span);
+            span[type.MediaType.Length] = '/';
+            type.MediaSubtype.AsSpan().ToLowerInvariant(span[(type.MediaType.Length + 1)..]);
+        });
+        return new ContentField(mediaType, parsed.Boundary, parsed.Name);
+    }
+
+    /// <summary>
+    /// Content-Disposition (RFC 2183): the lower-case disposition type and the file name;
+    /// <see langword="null"/> when it cannot be parsed.
+    /// </summary>
+    public static ContentField? ContentDisposition(ReadOnlySpan<byte> raw, ParserOptions options)
     {
         using var value = Unfolded.From(raw, repairEncodedWords: true);
-        return value.Length > 0 ? ParseKeepingGoodParameters<ContentDisposition>(MimeKit.ContentDisposition.TryParse, value.Buffer, value.Length, options) : null;
+        if (value.Length == 0)
+        {
+            return null;
+        }
+
+        if (SimpleContentField.TryParse(value.Span, hasSubtype: false, "filename"u8, default, out var simple))
+        {
+            return simple;
+        }
+
+        return ContentDispositionByMimeKit(value.Buffer, value.Length, options);
+    }
+
+    /// <summary>An unfolded Content-Disposition value read by MimeKit, whatever its form.</summary>
+    internal static ContentField? ContentDispositionByMimeKit(byte[] buffer, int length, ParserOptions options)
+    {
+        var parsed = ParseKeepingGoodParameters<ContentDisposition>(MimeKit.ContentDisposition.TryParse, buffer, length, options);
+        return parsed is null ? null : new ContentField(parsed.Disposition?.ToLowerInvariant() ?? string.Empty, parsed.FileName, null);
+    }
+
+    /// <summary>RFC 2045 §5.1: a type or subtype is a token.</summary>
+    private static bool IsToken(string value)
+    {
+        if (value.Length == 0)
+        {
+            return false;
+        }
+
+        foreach (var c in value)
+        {
+            if (c <= ' ' || c >= '\x7F' || c is '(' or ')' or '<' or '>' or '@' or ',' or ';' or ':' or '\\' or '"' or '/' or '[' or ']' or '?' or '=')
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private delegate bool TryParser<T>(ParserOptions options, byte[] buffer, int startIndex, int length, out T? value)
