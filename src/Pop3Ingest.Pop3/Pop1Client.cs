@@ -85,22 +85,7 @@ public sealed class Pop1Client : IAsyncDisposable
         _connection = new Pop3Connection(_options, _injectedTransport);
         _state = State.Closed;
         await _connection.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        using var op = _connection.Begin(cancellationToken);
-        var line = await _connection.ReadLineAsync(op, cancellationToken, "waiting for the greeting").ConfigureAwait(false);
-        var greeting = Pop3ResponseParser.ParseStatus(line.Span);
-        Trace(false, greeting.Kind == Pop3StatusKind.Garbage ? greeting.Text : Pop3ResponseParser.Sanitize(line.Span));
-        Greeting = greeting.Text;
-        switch (greeting.Kind)
-        {
-            case Pop3StatusKind.Ok:
-                break;
-            case Pop3StatusKind.Err:
-                throw _connection.Break(new Pop3CommandException("the connection", greeting.Text, greeting.Code));
-            default:
-                throw _connection.Break(new Pop3ProtocolException(
-                    $"{_options.Host}:{_options.Port} did not greet like a POP1 server: '{greeting.Text}'"));
-        }
-
+        (Greeting, _) = await _connection.ReadGreetingAsync("POP1", line => Trace(false, line), cancellationToken).ConfigureAwait(false);
         _state = State.Authorization;
     }
 

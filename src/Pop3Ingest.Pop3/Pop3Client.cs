@@ -77,24 +77,7 @@ public sealed class Pop3Client : IAsyncDisposable
         _connection = new Pop3Connection(_options, _injectedTransport);
         await _connection.ConnectAsync(cancellationToken).ConfigureAwait(false);
 
-        using (var op = _connection.Begin(cancellationToken))
-        {
-            var line = await _connection.ReadLineAsync(op, cancellationToken, "waiting for the greeting").ConfigureAwait(false);
-            ApopTimestamp = Pop3ResponseParser.ExtractApopTimestamp(line.Span);
-            var greeting = Pop3ResponseParser.ParseStatus(line.Span);
-            TraceReceived(greeting.Kind == Pop3StatusKind.Garbage ? greeting.Text : Pop3ResponseParser.Sanitize(line.Span));
-            Greeting = greeting.Text;
-            switch (greeting.Kind)
-            {
-                case Pop3StatusKind.Ok:
-                    break;
-                case Pop3StatusKind.Err:
-                    throw _connection.Break(new Pop3CommandException("the connection", greeting.Text, greeting.Code));
-                default:
-                    throw _connection.Break(new Pop3ProtocolException(
-                        $"{_options.Host}:{_options.EffectivePort} did not greet like a POP3 server: '{greeting.Text}'"));
-            }
-        }
+        (Greeting, ApopTimestamp) = await _connection.ReadGreetingAsync("POP3", TraceReceived, cancellationToken).ConfigureAwait(false);
 
         _state = Pop3SessionState.Authorization;
         await RefreshCapabilitiesAsync(cancellationToken).ConfigureAwait(false);
