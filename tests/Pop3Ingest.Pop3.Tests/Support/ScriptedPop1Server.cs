@@ -54,10 +54,24 @@ internal sealed class ScriptedPop1Server : IAsyncDisposable
     /// <summary>Close the connection after sending this many octets of the data.</summary>
     public long? DropAfterOctets { get; set; }
 
+    /// <summary>
+    /// Adds mail at the end of a mailbox (creating it), atomically with respect to RCVD, as mail delivered while a
+    /// client reads: what arrives during a transaction is not what RCVD deletes.
+    /// </summary>
+    public void Append(string mailbox, byte[] mail)
+    {
+        lock (_gate)
+        {
+            Mailboxes[mailbox] = Mailboxes.TryGetValue(mailbox, out var current) ? [.. current, .. mail] : mail;
+        }
+    }
+
     /// <summary>How many connections were accepted.</summary>
     public int Connections => _connections;
 
     private int _connections;
+    private readonly object _gate = new();
+    private readonly ConcurrentDictionary<string, bool> _locked = new(StringComparer.Ordinal);
 
     public static ScriptedPop1Server Start(string user = "fred", string password = "s3cret-pw", X509Certificate2? certificate = null) =>
         new(user, password, certificate);
@@ -140,86 +154,114 @@ internal sealed class ScriptedPop1Server : IAsyncDisposable
         string? user = null;
         var authorized = false;
         string? open = null;
+        byte[] snapshot = [];
         var delete = false;
         var sent = false;
-        while (await reader.ReadLineAsync(token) is { } line)
+        try
         {
-            Commands.Enqueue(line);
-            var space = line.IndexOf(' ', StringComparison.Ordinal);
-            var verb = (space < 0 ? line : line[..space]).ToUpperInvariant();
-            var argument = space < 0 ? "" : line[(space + 1)..];
-            switch (verb)
+            while (await reader.ReadLineAsync(token) is { } line)
             {
-                case "USER" when !authorized:
-                    user = argument;
-                    await Reply("+OK");
-                    break;
-                case "PASS" when !authorized && user is not null:
-                    authorized = user == User && argument == Password;
-                    user = null;
-                    await Reply(authorized ? "+OK" : "-ERR invalid user name or password");
-                    break;
-                case "RETR" or "RDEL" when authorized && open is null:
-                    if (Mailboxes.TryGetValue(argument, out var content))
-                    {
-                        open = argument;
-                        delete = verb == "RDEL";
-                        sent = false;
-                        await Reply("#" + content.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                    }
-                    else
-                    {
-                        await Reply($"-ERR no mailbox {argument}");
-                    }
-
-                    break;
-                case "RCEV" when open is not null && !sent:
-                    sent = true;
-                    if (OkBeforeData)
-                    {
-                        await Reply("+OK here it comes");
-                    }
-
-                    var data = Mailboxes.TryGetValue(open, out var current) ? current : [];
-                    if (DropAfterOctets is { } drop && drop < data.Length)
-                    {
-                        await WriteChunkedAsync(stream, data.AsMemory(0, (int)drop), token);
-                        return;
-                    }
-
-                    await WriteChunkedAsync(stream, data, token);
-                    break;
-                case "RCVD" when open is not null && sent:
-                    if (delete && RefuseDelete)
-                    {
-                        await Reply("-ERR mail not deleted");
-                    }
-                    else
-                    {
-                        if (delete)
+                Commands.Enqueue(line);
+                var space = line.IndexOf(' ', StringComparison.Ordinal);
+                var verb = (space < 0 ? line : line[..space]).ToUpperInvariant();
+                var argument = space < 0 ? "" : line[(space + 1)..];
+                switch (verb)
+                {
+                    case "USER" when !authorized:
+                        user = argument;
+                        await Reply("+OK");
+                        break;
+                    case "PASS" when !authorized && user is not null:
+                        authorized = user == User && argument == Password;
+                        user = null;
+                        await Reply(authorized ? "+OK" : "-ERR invalid user name or password");
+                        break;
+                    case "RETR" or "RDEL" when authorized && open is null:
+                        if (!Mailboxes.TryGetValue(argument, out var content))
                         {
-                            Mailboxes[open] = [];
+                            await Reply($"-ERR no mailbox {argument}");
+                        }
+                        else if (!_locked.TryAdd(argument, true))
+                        {
+                            // RFC 918: the server opens and locks the mailbox.
+                            await Reply($"-ERR mailbox {argument} is locked");
+                        }
+                        else
+                        {
+                            open = argument;
+                            snapshot = content;
+                            delete = verb == "RDEL";
+                            sent = false;
+                            await Reply("#" + content.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
                         }
 
-                        await Reply("+OK");
-                    }
+                        break;
+                    case "RCEV" when open is not null && !sent:
+                        sent = true;
+                        if (OkBeforeData)
+                        {
+                            await Reply("+OK here it comes");
+                        }
 
-                    open = null;
-                    break;
-                case "RSET":
-                    open = null;
-                    await Reply("+OK");
-                    break;
-                case "NOOP":
-                    await Reply("+OK");
-                    break;
-                case "QUIT":
-                    await Reply("+OK bye");
-                    return;
-                default:
-                    await Reply("-ERR unexpected command");
-                    break;
+                        var data = snapshot;
+                        if (DropAfterOctets is { } drop && drop < data.Length)
+                        {
+                            await WriteChunkedAsync(stream, data.AsMemory(0, (int)drop), token);
+                            return;
+                        }
+
+                        await WriteChunkedAsync(stream, data, token);
+                        break;
+                    case "RCVD" when open is not null && sent:
+                        if (delete && RefuseDelete)
+                        {
+                            await Reply("-ERR mail not deleted");
+                        }
+                        else
+                        {
+                            if (delete)
+                            {
+                                lock (_gate)
+                                {
+                                    // Delete what was sent; mail appended since stays.
+                                    Mailboxes[open] = Mailboxes[open][snapshot.Length..];
+                                }
+                            }
+
+                            await Reply("+OK");
+                        }
+
+                        Unlock(ref open);
+                        break;
+                    case "RSET":
+                        Unlock(ref open);
+                        await Reply("+OK");
+                        break;
+                    case "NOOP":
+                        await Reply("+OK");
+                        break;
+                    case "QUIT":
+                        await Reply("+OK bye");
+                        return;
+                    default:
+                        await Reply("-ERR unexpected command");
+                        break;
+                }
             }
+        }
+        finally
+        {
+            // RFC 918: closing the connection aborts the transaction and unlocks the mailbox; nothing is deleted.
+            Unlock(ref open);
+        }
+    }
+
+    private void Unlock(ref string? open)
+    {
+        if (open is not null)
+        {
+            _locked.TryRemove(open, out _);
+            open = null;
         }
     }
 
