@@ -5,7 +5,11 @@ using Pop3Ingest.Pop3.Tests.Support;
 
 namespace Pop3Ingest.Pop3.Tests;
 
-/// <summary>The POP1 client against the scripted RFC 918 server on a loopback socket.</summary>
+/// <summary>
+/// The POP1 client against the scripted RFC 918 server on a loopback socket. Not run beside other classes: the
+/// allocation bound counts every thread of the process.
+/// </summary>
+[Collection(nameof(Pop1ClientTests))]
 public sealed class Pop1ClientTests
 {
     private const string Lf =
@@ -286,3 +290,7 @@ public sealed class Pop1ClientTests
         return messages;
     }
 }
+
+/// <summary>Runs <see cref="Pop1ClientTests"/> alone, so that other tests' allocations do not count against its bound.</summary>
+[CollectionDefinition(nameof(Pop1ClientTests), DisableParallelization = true)]
+public sealed class Pop1ClientTestsCollection;
