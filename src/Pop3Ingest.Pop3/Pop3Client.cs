@@ -13,7 +13,7 @@ namespace Pop3Ingest.Pop3;
 /// </summary>
 public sealed partial class Pop3Client : IAsyncDisposable
 {
-    private const string Redacted = "********";
+    private const string Redacted = Pop3SecretRedactor.Redacted;
     private static readonly byte[] s_crlf = "\r\n"u8.ToArray();
 
     private readonly Pop3ClientOptions _options;
@@ -23,8 +23,8 @@ public sealed partial class Pop3Client : IAsyncDisposable
     private Pop3Capabilities _capabilities = Pop3Capabilities.Empty;
     private Pop3SessionState _state = Pop3SessionState.Disconnected;
 
-    /// <summary>What this session sent that must never come back out of it: see <see cref="Redact"/>.</summary>
-    private readonly List<string> _secrets = [];
+    /// <summary>What this session sent that must never come back out of it.</summary>
+    private readonly Pop3SecretRedactor _redactor = new();
 
     /// <summary>Creates a client; nothing happens on the network until <see cref="ConnectAsync"/>.</summary>
     public Pop3Client(Pop3ClientOptions options)
@@ -77,24 +77,7 @@ public sealed partial class Pop3Client : IAsyncDisposable
         _connection = new Pop3Connection(_options, _injectedTransport);
         await _connection.ConnectAsync(cancellationToken).ConfigureAwait(false);
 
-        using (var op = _connection.Begin(cancellationToken))
-        {
-            var line = await _connection.ReadLineAsync(op, "waiting for the greeting", cancellationToken).ConfigureAwait(false);
-            ApopTimestamp = Pop3ResponseParser.ExtractApopTimestamp(line.Span);
-            var greeting = Pop3ResponseParser.ParseStatus(line.Span);
-            TraceReceived(greeting.Kind == Pop3StatusKind.Garbage ? greeting.Text : Pop3ResponseParser.Sanitize(line.Span));
-            Greeting = greeting.Text;
-            switch (greeting.Kind)
-            {
-                case Pop3StatusKind.Ok:
-                    break;
-                case Pop3StatusKind.Err:
-                    throw _connection.Break(new Pop3CommandException("the connection", greeting.Text, greeting.Code));
-                default:
-                    throw _connection.Break(new Pop3ProtocolException(
-                        $"{_options.Host}:{_options.EffectivePort} did not greet like a POP3 server: '{greeting.Text}'"));
-            }
-        }
+        (Greeting, ApopTimestamp) = await _connection.ReadGreetingAsync("POP3", TraceReceived, cancellationToken).ConfigureAwait(false);
 
         _state = Pop3SessionState.Authorization;
         await RefreshCapabilitiesAsync(cancellationToken).ConfigureAwait(false);
@@ -678,42 +661,9 @@ public sealed partial class Pop3Client : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Remembers a secret this session sends, in the form <see cref="Pop3ResponseParser.Sanitize"/> gives server text
-    /// (each byte of its UTF-8 as one character), so that a server quoting it back (<c>-ERR invalid password 'pw'</c>)
-    /// never puts it into an exception, and from there into logs, the ledger or a status page.
-    /// </summary>
-    private void AddSecret(string? secret)
-    {
-        if (!string.IsNullOrEmpty(secret))
-        {
-            _secrets.Add(Pop3ResponseParser.Sanitize(Encoding.UTF8.GetBytes(secret), int.MaxValue));
-        }
-    }
+    private void AddSecret(string? secret) => _redactor.Add(secret);
 
-    /// <summary>Server text with every secret this session sent replaced by <c>********</c>.</summary>
-    private string Redact(string text)
-    {
-        foreach (var secret in _secrets)
-        {
-            text = text.Replace(secret, Redacted, StringComparison.Ordinal);
-
-            // Server text is cut for display ("…"): a long token quoted at the end would leave its first part.
-            if (text.EndsWith('…'))
-            {
-                for (var length = Math.Min(secret.Length, text.Length - 1); length >= Math.Min(8, secret.Length); length--)
-                {
-                    if (text.AsSpan(0, text.Length - 1).EndsWith(secret.AsSpan(0, length), StringComparison.Ordinal))
-                    {
-                        text = string.Concat(text.AsSpan(0, text.Length - 1 - length), Redacted, "…");
-                        break;
-                    }
-                }
-            }
-        }
-
-        return text;
-    }
+    private string Redact(string text) => _redactor.Redact(text);
 
     private void TraceSent(string line)
     {

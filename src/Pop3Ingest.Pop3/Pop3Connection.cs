@@ -127,6 +127,26 @@ internal sealed class Pop3Connection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Reads the greeting, which must be +OK: a -ERR ends the session as a command error, anything else as a
+    /// protocol error naming <paramref name="protocol"/>. Returns the greeting's text and its APOP timestamp, if any.
+    /// </summary>
+    public async Task<(string Text, string? ApopTimestamp)> ReadGreetingAsync(string protocol, Action<string> trace, CancellationToken cancellationToken)
+    {
+        using var op = Begin(cancellationToken);
+        var line = await ReadLineAsync(op, "waiting for the greeting", cancellationToken).ConfigureAwait(false);
+        var timestamp = Pop3ResponseParser.ExtractApopTimestamp(line.Span);
+        var greeting = Pop3ResponseParser.ParseStatus(line.Span);
+        trace(greeting.Kind == Pop3StatusKind.Garbage ? greeting.Text : Pop3ResponseParser.Sanitize(line.Span));
+        return greeting.Kind switch
+        {
+            Pop3StatusKind.Ok => (greeting.Text, timestamp),
+            Pop3StatusKind.Err => throw Break(new Pop3CommandException("the connection", greeting.Text, greeting.Code)),
+            _ => throw Break(new Pop3ProtocolException(
+                $"{_options.Host}:{_options.EffectivePort} did not greet like a {protocol} server: '{greeting.Text}'")),
+        };
+    }
+
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         ThrowIfBroken();
