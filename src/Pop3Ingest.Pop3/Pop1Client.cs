@@ -222,12 +222,22 @@ public sealed class Pop1Client : IAsyncDisposable
         return status.Kind == Pop3StatusKind.Ok;
     }
 
-    /// <summary><c>RSET</c>: aborts an open transaction (nothing is deleted) before its data was asked for.</summary>
+    /// <summary>
+    /// <c>RSET</c>: aborts the transaction (RFC 918: nothing is deleted, the mailbox is unlocked), before its data was
+    /// asked for or once all of it was read. In the middle of the data no command can be sent: close the session
+    /// (<see cref="DisposeAsync"/>) instead, which aborts it as well.
+    /// </summary>
     public async Task ResetAsync(CancellationToken cancellationToken = default)
     {
-        EnsureState(State.Ready, State.Opened);
+        EnsureState(State.Ready, State.Opened, State.Receiving);
+        if (_mailbox is { IsComplete: false })
+        {
+            throw new InvalidOperationException($"Mailbox {_mailboxName} is being received: close the session to abort the transaction.");
+        }
+
         ThrowIfErr("RSET", await CommandAsync("RSET", null, cancellationToken).ConfigureAwait(false));
         _state = State.Ready;
+        _mailbox = null;
     }
 
     /// <summary><c>NOOP</c>.</summary>

@@ -5,7 +5,7 @@ namespace Pop3Ingest.Pop3;
 /// messages are read, and split into messages the way mbox readers split "mboxo" files. A separator is a line that
 /// starts with <c>From </c> at the start of the data or right after a line feed; a message is what lies between
 /// two separators, without the separator line and without the one empty line (LF or CRLF) just before the next
-/// separator. <c>&gt;From </c> lines stay as they are, and line endings stay as received. Data before the first
+/// separator or at the very end of the data. <c>&gt;From </c> lines stay as they are, and line endings stay as received. Data before the first
 /// separator (all of it, when there is none) is a message too. Memory is bounded: lines are never buffered whole,
 /// and deciding whether an empty line precedes a separator looks at most 7 octets ahead.
 /// </summary>
@@ -124,6 +124,14 @@ public sealed class Pop1Mailbox
                     {
                         // The empty line before a separator belongs to neither message.
                         Consume(available[0] == (byte)'\r' ? 2 : 1);
+                        break;
+                    }
+
+                    if (available.Length == _remaining && (available.SequenceEqual("\n"u8) || available.SequenceEqual("\r\n"u8)))
+                    {
+                        // So does the empty line that ends the data (as Python's mailbox reads it): a message is then the
+                        // same octets, and has the same SHA-256, whether it was the last one or mail was appended after it.
+                        Consume(available.Length);
                         break;
                     }
                 }

@@ -75,6 +75,20 @@ public sealed class Pop1SplitTests
         }
     }
 
+    [Fact]
+    public async Task A_message_is_the_same_octets_whether_it_ends_the_data_or_mail_was_appended_after_it()
+    {
+        // A delivery agent ends every message with an empty line; the last one's must go too, or the same message
+        // would be stored again (another SHA-256) once more mail arrives behind it.
+        var one = Encoding.ASCII.GetBytes("From a\nSubject: one\n\nbody\n\n");
+        var two = Encoding.ASCII.GetBytes("From a\nSubject: one\n\nbody\n\nFrom b\nSubject: two\n\nx\n\n");
+        var alone = await SplitAsync(one, (_, max) => max, bufferSize: 4096);
+        var followed = await SplitAsync(two, (_, max) => max, bufferSize: 4096);
+        Assert.Equal("Subject: one\n\nbody\n"u8.ToArray(), alone.Single());
+        Assert.Equal(alone[0], followed[0]);
+        Assert.Equal("Subject: two\n\nx\n"u8.ToArray(), followed[1]);
+    }
+
     [Theory]
     [InlineData("#abc")]
     [InlineData("#-5")]
@@ -176,17 +190,14 @@ public sealed class Pop1SplitTests
         foreach (var (start, end) in starts)
         {
             var content = data.AsSpan(start, end - start);
-            if (end < data.Length)
+            // The one empty line right before the next separator, or at the end of the data, is dropped.
+            if (content.EndsWith("\r\n"u8) && (content.Length == 2 || content[^3] == (byte)'\n'))
             {
-                // The one empty line right before the next separator is dropped.
-                if (content.EndsWith("\r\n"u8) && (content.Length == 2 || content[^3] == (byte)'\n'))
-                {
-                    content = content[..^2];
-                }
-                else if (content.EndsWith("\n"u8) && (content.Length == 1 || content[^2] == (byte)'\n'))
-                {
-                    content = content[..^1];
-                }
+                content = content[..^2];
+            }
+            else if (content.EndsWith("\n"u8) && (content.Length == 1 || content[^2] == (byte)'\n'))
+            {
+                content = content[..^1];
             }
 
             messages.Add(content.ToArray());

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Pop3Ingest.Ingestion.Mailbox.Pop1;
 using Pop3Ingest.Ingestion.Mailbox.Pop3;
 using Pop3Ingest.Ingestion.Pipeline;
 
@@ -12,6 +13,10 @@ public static class MailboxSessions
     {
         ArgumentNullException.ThrowIfNull(account);
         var trace = logger is null ? null : new LoggerPop3Trace(logger, account.Name);
-        return new Pop3MailboxSession(account, trace);
+        return account.Protocol switch
+        {
+            MailboxProtocol.Pop1 => new Pop1MailboxSession(account, trace),
+            _ => new Pop3MailboxSession(account, trace),
+        };
     }
 }

@@ -94,7 +94,7 @@ internal static class CheckCommand
                 await socket.ConnectAsync(account.Host!, settings.Client.EffectivePort, ct).ConfigureAwait(false);
                 return $"{socket.RemoteEndPoint} in {watch.ElapsedMilliseconds} ms";
             }).ConfigureAwait(false);
-            await Probe($"{account.Name}: pop3", ct => SessionAsync(settings, ct)).ConfigureAwait(false);
+            await Probe($"{account.Name}: {settings.Protocol.ToString().ToLowerInvariant()}", ct => SessionAsync(settings, ct)).ConfigureAwait(false);
         }
 
         await Console.Out.WriteLineAsync(Table(rows)).ConfigureAwait(false);

@@ -225,6 +225,13 @@ internal static class LedgerCommand
         var ledger = context.Services.GetRequiredService<ILedger>();
         await ledger.MigrateAsync(signal.Token).ConfigureAwait(false);
         var settings = context.Services.GetRequiredService<AccountSettingsFactory>().Create(options);
+        if (settings.Protocol == MailboxProtocol.Pop1)
+        {
+            // Not even a connection: listing a POP1 mailbox opens its transaction.
+            throw new MailboxException(MailboxFailure.Server,
+                $"Account {settings.Name} speaks POP1 (RFC 918), which has no UIDLs: there are none to reconcile the ledger with (its messages are known by content).", isTransient: false);
+        }
+
         await using var session = MailboxSessions.Create(settings);
         await session.OpenAsync(signal.Token).ConfigureAwait(false);
         var listing = await session.ListAsync(signal.Token).ConfigureAwait(false);

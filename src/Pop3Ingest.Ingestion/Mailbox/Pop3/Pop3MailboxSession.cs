@@ -91,7 +91,7 @@ internal sealed class Pop3MailboxSession(AccountSettings account, IPop3Trace? tr
 
             yield return retrieval.Error is { } refused
                 ? new MailboxMessage(retrieval.Number, null, refused.ServerText)
-                : new MailboxMessage(retrieval.Number, new TranslatingStream(retrieval.Content!), null);
+                : new MailboxMessage(retrieval.Number, new TranslatingStream(retrieval.Content!, retrieval.Content!.DrainAsync), null);
         }
     }
 
@@ -151,6 +151,7 @@ internal sealed class Pop3MailboxSession(AccountSettings account, IPop3Trace? tr
 
     public ValueTask DisposeAsync() => _client.DisposeAsync();
 
+    /// <summary>The port's exception for a client error: only the busy response codes are POP3's own here.</summary>
     internal static MailboxException Translate(Pop3Exception e)
     {
         var kind = e switch
@@ -168,90 +169,5 @@ internal sealed class Pop3MailboxSession(AccountSettings account, IPop3Trace? tr
             ServerCode = command?.ResponseCode?.Value,
             ServerText = command?.ServerText,
         };
-    }
-
-    /// <summary>A message stream whose POP3 errors (a drop in the middle of a message) reach the run as mailbox errors.</summary>
-    private sealed class TranslatingStream(Pop3MessageStream inner) : Stream
-    {
-        public override bool CanRead => inner.CanRead;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => inner.Length;
-
-        public override long Position
-        {
-            get => inner.Position;
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            try
-            {
-                return inner.Read(buffer, offset, count);
-            }
-            catch (Pop3Exception e)
-            {
-                throw Translate(e);
-            }
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            try
-            {
-                return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Pop3Exception e)
-            {
-                throw Translate(e);
-            }
-        }
-
-        public override async Task CopyToAsync(Stream destination, int bufferSize, CancellationToken cancellationToken)
-        {
-            try
-            {
-                if (ReferenceEquals(destination, Null))
-                {
-                    await inner.DrainAsync(cancellationToken).ConfigureAwait(false);
-                    return;
-                }
-
-                await inner.CopyToAsync(destination, bufferSize, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Pop3Exception e)
-            {
-                throw Translate(e);
-            }
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
-
-        public override ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }
