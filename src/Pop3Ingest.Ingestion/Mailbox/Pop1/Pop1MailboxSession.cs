@@ -44,16 +44,7 @@ internal sealed class Pop1MailboxSession : IMailboxSession
     public Task OpenAsync(CancellationToken cancellationToken) => Guard(async () =>
     {
         await _client.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        Pop3Credentials credentials;
-        try
-        {
-            credentials = await _account.Credentials(cancellationToken).ConfigureAwait(false);
-        }
-        catch (CredentialsUnavailableException e)
-        {
-            throw new MailboxException(MailboxFailure.Authentication, e.Message, isTransient: true, e);
-        }
-
+        var credentials = await Pop3MailboxSession.CredentialsAsync(_account, cancellationToken).ConfigureAwait(false);
         await _client.AuthenticateAsync(credentials, cancellationToken).ConfigureAwait(false);
         return true;
     });

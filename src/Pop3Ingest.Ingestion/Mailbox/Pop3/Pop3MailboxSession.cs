@@ -24,16 +24,7 @@ internal sealed class Pop3MailboxSession(AccountSettings account, IPop3Trace? tr
         try
         {
             await _client.ConnectAsync(cancellationToken).ConfigureAwait(false);
-            Pop3Credentials credentials;
-            try
-            {
-                credentials = await account.Credentials(cancellationToken).ConfigureAwait(false);
-            }
-            catch (CredentialsUnavailableException e)
-            {
-                throw new MailboxException(MailboxFailure.Authentication, e.Message, isTransient: true, e);
-            }
-
+            var credentials = await CredentialsAsync(account, cancellationToken).ConfigureAwait(false);
             await _client.AuthenticateAsync(credentials, account.Auth, cancellationToken).ConfigureAwait(false);
         }
         catch (Pop3Exception e)
@@ -150,6 +141,19 @@ internal sealed class Pop3MailboxSession(AccountSettings account, IPop3Trace? tr
     }
 
     public ValueTask DisposeAsync() => _client.DisposeAsync();
+
+    /// <summary>The account's credentials; a secret that cannot be read now (a file, a token) is a transient authentication failure.</summary>
+    internal static async Task<Pop3Credentials> CredentialsAsync(AccountSettings account, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await account.Credentials(cancellationToken).ConfigureAwait(false);
+        }
+        catch (CredentialsUnavailableException e)
+        {
+            throw new MailboxException(MailboxFailure.Authentication, e.Message, isTransient: true, e);
+        }
+    }
 
     /// <summary>The port's exception for a client error: only the busy response codes are POP3's own here.</summary>
     internal static MailboxException Translate(Pop3Exception e)
