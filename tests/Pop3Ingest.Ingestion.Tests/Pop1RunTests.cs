@@ -268,6 +268,34 @@ public sealed class Pop1RunTests
     }
 
     [Fact]
+    public async Task With_a_queue_RCVD_waits_until_every_message_is_announced_and_a_queue_outage_deletes_nothing()
+    {
+        var (server, harness, messages) = await SetUpAsync();
+        await using var _ = server;
+        await using var __ = harness;
+        var queue = new CapturingNotifier { Down = true };
+        harness.Notifier = queue;
+
+        var down = await harness.RunAsync(Account(server));
+
+        Assert.Equal(FailureKind.Queue, down.FailureKind);
+        Assert.DoesNotContain("RCVD", server.Commands);
+        Assert.Equal(Mbox(messages), server.Mailboxes[Box]);
+        await AssertStoredOnceAsync(harness, messages, LedgerState.Stored);
+
+        // The queue is back: the stored messages are announced from the store, then the mailbox is deleted.
+        queue.Down = false;
+        var back = await harness.RunAsync(Account(server));
+        Assert.Equal(RunOutcome.Succeeded, back.Outcome);
+        Assert.Equal(0, back.Stored);
+        Assert.Equal(3, back.Notified);
+        Assert.Equal(3, back.Deleted);
+        Assert.Empty(server.Mailboxes[Box]);
+        Assert.Equal(messages.Select(IdOf).Order(StringComparer.Ordinal), queue.Published.Select(e => e.Uidl).Order(StringComparer.Ordinal));
+        await AssertStoredOnceAsync(harness, messages, LedgerState.Deleted);
+    }
+
+    [Fact]
     public async Task DeletePolicy_Never_reads_with_RETR_every_run_and_stores_nothing_twice()
     {
         var (server, harness, messages) = await SetUpAsync();

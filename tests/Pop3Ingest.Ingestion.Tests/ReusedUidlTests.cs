@@ -150,27 +150,4 @@ public sealed class ReusedUidlTests
         Assert.Single(mailbox.Live);
         Assert.True(harness.Log.Has(3021));
     }
-
-    private sealed class CapturingNotifier : INotifier
-    {
-        public List<MessageEventData> Published { get; } = [];
-
-        public string Kind => "Capturing";
-
-        public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task PingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task<string> CheckAsync(CancellationToken cancellationToken) => Task.FromResult("captured in memory");
-
-        public Task PublishAsync(MessageEventData data, CancellationToken cancellationToken)
-        {
-            lock (Published)
-            {
-                Published.Add(data);
-            }
-
-            return Task.CompletedTask;
-        }
-    }
 }
