@@ -6,16 +6,6 @@ using Pop3Ingest.IntegrationTests.Support;
 
 namespace Pop3Ingest.IntegrationTests;
 
-/// <summary>One PostgreSQL for the ledger tests; each test has a database of its own.</summary>
-public sealed class PostgresFixture : IAsyncLifetime
-{
-    public PostgresServer Server { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Server = await PostgresServer.StartAsync();
-
-    public async Task DisposeAsync() => await Server.DisposeAsync();
-}
-
 /// <summary>
 /// The PostgreSQL ledger against a real server: the same rules as the SQLite ledger (SqliteLedgerTests), and the
 /// ones only a shared ledger needs: instances migrating together, two writers racing on one account.
