@@ -12,7 +12,7 @@ namespace Pop3Ingest.Ingestion.Tests.Contracts;
 /// </summary>
 public abstract class LedgerContractTests : IAsyncLifetime
 {
-    protected static readonly DateTimeOffset Now = new(2026, 11, 23, 8, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset s_now = new(2026, 11, 23, 8, 0, 0, TimeSpan.Zero);
     private static readonly LedgerState[] s_allStates = Enum.GetValues<LedgerState>();
     private readonly List<ILedger> _opened = [];
 
@@ -125,34 +125,34 @@ public abstract class LedgerContractTests : IAsyncLifetime
     {
         var ledger = await NewLedgerAsync();
         await ledger.InsertAsync([Row("u1"), Row("u2"), Row("seed", LedgerState.Seeded)], CancellationToken.None);
-        await ledger.RecordFailureAsync("a", "u1", "timeout", 5, Now.AddMinutes(1), CancellationToken.None);
+        await ledger.RecordFailureAsync("a", "u1", "timeout", 5, s_now.AddMinutes(1), CancellationToken.None);
 
         // Out of order: Notified before Stored does nothing.
-        await ledger.MarkNotifiedAsync("a", ["u1"], Now.AddMinutes(2), CancellationToken.None);
+        await ledger.MarkNotifiedAsync("a", ["u1"], s_now.AddMinutes(2), CancellationToken.None);
         Assert.Equal(LedgerState.Pending, (await RowAsync(ledger, "u1")).State);
 
-        await ledger.MarkStoredAsync("a", [new StoredMessage("u1", 10, "ab")], Now.AddMinutes(3), CancellationToken.None);
+        await ledger.MarkStoredAsync("a", [new StoredMessage("u1", 10, "ab")], s_now.AddMinutes(3), CancellationToken.None);
         var stored = await RowAsync(ledger, "u1");
         Assert.Equal(Row("u1") with
         {
-            State = LedgerState.Stored, Size = 10, Sha256 = "ab", Attempts = 1, LastError = null, StoredAt = Now.AddMinutes(3), UpdatedAt = Now.AddMinutes(3),
+            State = LedgerState.Stored, Size = 10, Sha256 = "ab", Attempts = 1, LastError = null, StoredAt = s_now.AddMinutes(3), UpdatedAt = s_now.AddMinutes(3),
         }, stored);
 
-        await ledger.MarkNotifiedAsync("a", ["u1"], Now.AddMinutes(4), CancellationToken.None);
-        Assert.Equal(stored with { State = LedgerState.Notified, NotifiedAt = Now.AddMinutes(4), UpdatedAt = Now.AddMinutes(4) }, await RowAsync(ledger, "u1"));
+        await ledger.MarkNotifiedAsync("a", ["u1"], s_now.AddMinutes(4), CancellationToken.None);
+        Assert.Equal(stored with { State = LedgerState.Notified, NotifiedAt = s_now.AddMinutes(4), UpdatedAt = s_now.AddMinutes(4) }, await RowAsync(ledger, "u1"));
 
         // Nothing goes back: not to Stored, not to Pending by a failure, not to Pending by a release.
-        await ledger.MarkStoredAsync("a", [new StoredMessage("u1", 99, "zz")], Now.AddMinutes(5), CancellationToken.None);
-        await ledger.RecordFailureAsync("a", "u1", "late", 5, Now.AddMinutes(5), CancellationToken.None);
-        Assert.False(await ledger.ReleaseAsync("a", "u1", Now.AddMinutes(5), CancellationToken.None));
-        Assert.Equal(stored with { State = LedgerState.Notified, NotifiedAt = Now.AddMinutes(4), UpdatedAt = Now.AddMinutes(4) }, await RowAsync(ledger, "u1"));
+        await ledger.MarkStoredAsync("a", [new StoredMessage("u1", 99, "zz")], s_now.AddMinutes(5), CancellationToken.None);
+        await ledger.RecordFailureAsync("a", "u1", "late", 5, s_now.AddMinutes(5), CancellationToken.None);
+        Assert.False(await ledger.ReleaseAsync("a", "u1", s_now.AddMinutes(5), CancellationToken.None));
+        Assert.Equal(stored with { State = LedgerState.Notified, NotifiedAt = s_now.AddMinutes(4), UpdatedAt = s_now.AddMinutes(4) }, await RowAsync(ledger, "u1"));
 
-        await ledger.MarkDeletedAsync("a", ["u1", "seed"], Now.AddMinutes(6), CancellationToken.None);
-        await ledger.MarkStoredAsync("a", [new StoredMessage("u1", 99, "zz")], Now.AddMinutes(7), CancellationToken.None);
-        await ledger.MarkNotifiedAsync("a", ["u1"], Now.AddMinutes(7), CancellationToken.None);
+        await ledger.MarkDeletedAsync("a", ["u1", "seed"], s_now.AddMinutes(6), CancellationToken.None);
+        await ledger.MarkStoredAsync("a", [new StoredMessage("u1", 99, "zz")], s_now.AddMinutes(7), CancellationToken.None);
+        await ledger.MarkNotifiedAsync("a", ["u1"], s_now.AddMinutes(7), CancellationToken.None);
         Assert.Equal(stored with
         {
-            State = LedgerState.Deleted, NotifiedAt = Now.AddMinutes(4), DeletedAt = Now.AddMinutes(6), UpdatedAt = Now.AddMinutes(6),
+            State = LedgerState.Deleted, NotifiedAt = s_now.AddMinutes(4), DeletedAt = s_now.AddMinutes(6), UpdatedAt = s_now.AddMinutes(6),
         }, await RowAsync(ledger, "u1"));
         Assert.Equal(Row("seed", LedgerState.Seeded), await RowAsync(ledger, "seed"));
         Assert.Equal(Row("u2"), await RowAsync(ledger, "u2"));
@@ -164,17 +164,17 @@ public abstract class LedgerContractTests : IAsyncLifetime
         // A run that repeats a step after a crash, or a second instance doing the same step: the first one's values stand.
         var ledger = await NewLedgerAsync();
         await ledger.InsertAsync([Row("u1")], CancellationToken.None);
-        await ledger.MarkStoredAsync("a", [new StoredMessage("u1", 10, "ab")], Now.AddMinutes(1), CancellationToken.None);
-        await ledger.MarkStoredAsync("a", [new StoredMessage("u1", 11, "cd")], Now.AddMinutes(2), CancellationToken.None);
-        await ledger.MarkNotifiedAsync("a", ["u1"], Now.AddMinutes(3), CancellationToken.None);
-        await ledger.MarkNotifiedAsync("a", ["u1"], Now.AddMinutes(4), CancellationToken.None);
-        await ledger.MarkDeletedAsync("a", ["u1"], Now.AddMinutes(5), CancellationToken.None);
-        await ledger.MarkDeletedAsync("a", ["u1"], Now.AddMinutes(6), CancellationToken.None);
+        await ledger.MarkStoredAsync("a", [new StoredMessage("u1", 10, "ab")], s_now.AddMinutes(1), CancellationToken.None);
+        await ledger.MarkStoredAsync("a", [new StoredMessage("u1", 11, "cd")], s_now.AddMinutes(2), CancellationToken.None);
+        await ledger.MarkNotifiedAsync("a", ["u1"], s_now.AddMinutes(3), CancellationToken.None);
+        await ledger.MarkNotifiedAsync("a", ["u1"], s_now.AddMinutes(4), CancellationToken.None);
+        await ledger.MarkDeletedAsync("a", ["u1"], s_now.AddMinutes(5), CancellationToken.None);
+        await ledger.MarkDeletedAsync("a", ["u1"], s_now.AddMinutes(6), CancellationToken.None);
 
         Assert.Equal(Row("u1") with
         {
             State = LedgerState.Deleted, Size = 10, Sha256 = "ab",
-            StoredAt = Now.AddMinutes(1), NotifiedAt = Now.AddMinutes(3), DeletedAt = Now.AddMinutes(5), UpdatedAt = Now.AddMinutes(5),
+            StoredAt = s_now.AddMinutes(1), NotifiedAt = s_now.AddMinutes(3), DeletedAt = s_now.AddMinutes(5), UpdatedAt = s_now.AddMinutes(5),
         }, await RowAsync(ledger, "u1"));
     }
 
@@ -184,12 +184,12 @@ public abstract class LedgerContractTests : IAsyncLifetime
         var ledger = await NewLedgerAsync();
         await ledger.InsertAsync([.. s_allStates.Select(s => Row(s.ToString(), s))], CancellationToken.None);
 
-        await ledger.MarkDeletedAsync("a", [.. s_allStates.Select(s => s.ToString()), "unknown"], Now.AddMinutes(1), CancellationToken.None);
+        await ledger.MarkDeletedAsync("a", [.. s_allStates.Select(s => s.ToString()), "unknown"], s_now.AddMinutes(1), CancellationToken.None);
 
         var rows = (await ledger.GetAccountAsync("a", CancellationToken.None)).ToDictionary(r => r.Uidl, StringComparer.Ordinal);
         foreach (var state in new[] { LedgerState.Pending, LedgerState.Stored, LedgerState.Notified })
         {
-            Assert.Equal(Row(state.ToString(), LedgerState.Deleted) with { DeletedAt = Now.AddMinutes(1), UpdatedAt = Now.AddMinutes(1) }, rows[state.ToString()]);
+            Assert.Equal(Row(state.ToString(), LedgerState.Deleted) with { DeletedAt = s_now.AddMinutes(1), UpdatedAt = s_now.AddMinutes(1) }, rows[state.ToString()]);
         }
 
         foreach (var state in new[] { LedgerState.Quarantined, LedgerState.Seeded, LedgerState.Oversize })
@@ -223,32 +223,32 @@ public abstract class LedgerContractTests : IAsyncLifetime
         await ledger.InsertAsync([Row("u1"), Row("stored", LedgerState.Stored)], CancellationToken.None);
         for (var i = 1; i < 5; i++)
         {
-            Assert.Equal(LedgerState.Pending, await ledger.RecordFailureAsync("a", "u1", $"boom {i}", 5, Now.AddMinutes(i), CancellationToken.None));
+            Assert.Equal(LedgerState.Pending, await ledger.RecordFailureAsync("a", "u1", $"boom {i}", 5, s_now.AddMinutes(i), CancellationToken.None));
         }
 
-        Assert.Equal(LedgerState.Quarantined, await ledger.RecordFailureAsync("a", "u1", "boom 5", 5, Now.AddMinutes(5), CancellationToken.None));
-        Assert.Equal(Row("u1", LedgerState.Quarantined) with { Attempts = 5, LastError = "boom 5", UpdatedAt = Now.AddMinutes(5) }, await RowAsync(ledger, "u1"));
+        Assert.Equal(LedgerState.Quarantined, await ledger.RecordFailureAsync("a", "u1", "boom 5", 5, s_now.AddMinutes(5), CancellationToken.None));
+        Assert.Equal(Row("u1", LedgerState.Quarantined) with { Attempts = 5, LastError = "boom 5", UpdatedAt = s_now.AddMinutes(5) }, await RowAsync(ledger, "u1"));
 
         // Quarantined holds: neither stored, deleted nor counted further until released.
-        await ledger.MarkStoredAsync("a", [new StoredMessage("u1", 1, "ab")], Now.AddMinutes(6), CancellationToken.None);
-        await ledger.MarkDeletedAsync("a", ["u1"], Now.AddMinutes(6), CancellationToken.None);
-        await ledger.RecordFailureAsync("a", "u1", "boom 6", 5, Now.AddMinutes(6), CancellationToken.None);
-        Assert.Equal(Row("u1", LedgerState.Quarantined) with { Attempts = 5, LastError = "boom 5", UpdatedAt = Now.AddMinutes(5) }, await RowAsync(ledger, "u1"));
+        await ledger.MarkStoredAsync("a", [new StoredMessage("u1", 1, "ab")], s_now.AddMinutes(6), CancellationToken.None);
+        await ledger.MarkDeletedAsync("a", ["u1"], s_now.AddMinutes(6), CancellationToken.None);
+        await ledger.RecordFailureAsync("a", "u1", "boom 6", 5, s_now.AddMinutes(6), CancellationToken.None);
+        Assert.Equal(Row("u1", LedgerState.Quarantined) with { Attempts = 5, LastError = "boom 5", UpdatedAt = s_now.AddMinutes(5) }, await RowAsync(ledger, "u1"));
 
-        Assert.True(await ledger.ReleaseAsync("a", "u1", Now.AddMinutes(7), CancellationToken.None));
-        Assert.False(await ledger.ReleaseAsync("a", "u1", Now.AddMinutes(8), CancellationToken.None));
-        Assert.False(await ledger.ReleaseAsync("a", "unknown", Now.AddMinutes(8), CancellationToken.None));
+        Assert.True(await ledger.ReleaseAsync("a", "u1", s_now.AddMinutes(7), CancellationToken.None));
+        Assert.False(await ledger.ReleaseAsync("a", "u1", s_now.AddMinutes(8), CancellationToken.None));
+        Assert.False(await ledger.ReleaseAsync("a", "unknown", s_now.AddMinutes(8), CancellationToken.None));
         var released = await RowAsync(ledger, "u1");
-        Assert.Equal((LedgerState.Pending, 0, Now.AddMinutes(7)), (released.State, released.Attempts, released.UpdatedAt));
+        Assert.Equal((LedgerState.Pending, 0, s_now.AddMinutes(7)), (released.State, released.Attempts, released.UpdatedAt));
 
         // The count starts again; an error of any length is kept to its first 2,000 characters.
         var longError = string.Concat(Enumerable.Repeat("0123456789", 500));
-        Assert.Equal(LedgerState.Pending, await ledger.RecordFailureAsync("a", "u1", longError, 5, Now.AddMinutes(9), CancellationToken.None));
+        Assert.Equal(LedgerState.Pending, await ledger.RecordFailureAsync("a", "u1", longError, 5, s_now.AddMinutes(9), CancellationToken.None));
         var counted = await RowAsync(ledger, "u1");
         Assert.Equal((1, longError[..2000]), (counted.Attempts, counted.LastError));
 
         // A failure is counted on a Pending row only.
-        await ledger.RecordFailureAsync("a", "stored", "late", 5, Now.AddMinutes(9), CancellationToken.None);
+        await ledger.RecordFailureAsync("a", "stored", "late", 5, s_now.AddMinutes(9), CancellationToken.None);
         Assert.Equal(Row("stored", LedgerState.Stored), await RowAsync(ledger, "stored"));
     }
 
@@ -262,28 +262,28 @@ public abstract class LedgerContractTests : IAsyncLifetime
 
         // One group commit names every row and some the ledger does not know; only the Pending ones are Stored.
         await ledger.MarkStoredAsync("a", [.. rows.Select((r, i) => new StoredMessage(r.Uidl, 1000 + i, $"h{i}")), new StoredMessage("unknown", 1, "x")],
-            Now.AddMinutes(1), CancellationToken.None);
-        await ledger.MarkStoredAsync("a", [], Now.AddMinutes(1), CancellationToken.None);
+            s_now.AddMinutes(1), CancellationToken.None);
+        await ledger.MarkStoredAsync("a", [], s_now.AddMinutes(1), CancellationToken.None);
         var after = (await ledger.GetAccountAsync("a", CancellationToken.None)).ToDictionary(r => r.Uidl, StringComparer.Ordinal);
         Assert.Equal(300, after.Count);
         for (var i = 0; i < 300; i++)
         {
             var expected = i < 100
-                ? rows[i] with { State = LedgerState.Stored, Size = 1000 + i, Sha256 = $"h{i}", StoredAt = Now.AddMinutes(1), UpdatedAt = Now.AddMinutes(1) }
+                ? rows[i] with { State = LedgerState.Stored, Size = 1000 + i, Sha256 = $"h{i}", StoredAt = s_now.AddMinutes(1), UpdatedAt = s_now.AddMinutes(1) }
                 : rows[i];
             Assert.Equal(expected, after[rows[i].Uidl]);
         }
 
-        await ledger.MarkNotifiedAsync("a", [.. rows.Select(r => r.Uidl)], Now.AddMinutes(2), CancellationToken.None);
-        await ledger.MarkNotifiedAsync("a", [], Now.AddMinutes(2), CancellationToken.None);
+        await ledger.MarkNotifiedAsync("a", [.. rows.Select(r => r.Uidl)], s_now.AddMinutes(2), CancellationToken.None);
+        await ledger.MarkNotifiedAsync("a", [], s_now.AddMinutes(2), CancellationToken.None);
         var counts = await ledger.CountAsync(CancellationToken.None);
         Assert.Equal([new LedgerCount("a", LedgerState.Notified, 300), new LedgerCount("b", LedgerState.Pending, 1)], counts.OrderBy(c => c.Account, StringComparer.Ordinal));
         var notified = (await ledger.GetAccountAsync("a", CancellationToken.None)).ToDictionary(r => r.Uidl, StringComparer.Ordinal);
-        Assert.All(rows.Take(200), r => Assert.Equal(Now.AddMinutes(2), notified[r.Uidl].NotifiedAt));
+        Assert.All(rows.Take(200), r => Assert.Equal(s_now.AddMinutes(2), notified[r.Uidl].NotifiedAt));
         Assert.All(rows.Skip(200), r => Assert.Null(notified[r.Uidl].NotifiedAt));
 
-        await ledger.MarkDeletedAsync("a", [.. rows.Select(r => r.Uidl)], Now.AddMinutes(3), CancellationToken.None);
-        await ledger.MarkDeletedAsync("a", [], Now.AddMinutes(3), CancellationToken.None);
+        await ledger.MarkDeletedAsync("a", [.. rows.Select(r => r.Uidl)], s_now.AddMinutes(3), CancellationToken.None);
+        await ledger.MarkDeletedAsync("a", [], s_now.AddMinutes(3), CancellationToken.None);
         Assert.Equal([new LedgerCount("a", LedgerState.Deleted, 300), new LedgerCount("b", LedgerState.Pending, 1)],
             (await ledger.CountAsync(CancellationToken.None)).OrderBy(c => c.Account, StringComparer.Ordinal));
     }
@@ -296,15 +296,15 @@ public abstract class LedgerContractTests : IAsyncLifetime
             [Row("u1", LedgerState.Deleted), Row("u1", LedgerState.Stored, generation: 1), Row("u2", LedgerState.Notified), Row("u1", account: "b")],
             CancellationToken.None);
 
-        await ledger.RecordListSizeAsync("a", [new ListedSize("u1", 1, 140), new ListedSize("u2", 0, 150), new ListedSize("u3", 0, 160)], Now.AddMinutes(1),
+        await ledger.RecordListSizeAsync("a", [new ListedSize("u1", 1, 140), new ListedSize("u2", 0, 150), new ListedSize("u3", 0, 160)], s_now.AddMinutes(1),
             CancellationToken.None);
-        await ledger.RecordListSizeAsync("a", [], Now.AddMinutes(2), CancellationToken.None);
+        await ledger.RecordListSizeAsync("a", [], s_now.AddMinutes(2), CancellationToken.None);
 
         Assert.Equal(
             [
                 Row("u1", LedgerState.Deleted),
-                Row("u1", LedgerState.Stored, generation: 1) with { ListSize = 140, UpdatedAt = Now.AddMinutes(1) },
-                Row("u2", LedgerState.Notified) with { ListSize = 150, UpdatedAt = Now.AddMinutes(1) },
+                Row("u1", LedgerState.Stored, generation: 1) with { ListSize = 140, UpdatedAt = s_now.AddMinutes(1) },
+                Row("u2", LedgerState.Notified) with { ListSize = 150, UpdatedAt = s_now.AddMinutes(1) },
             ],
             await AccountAsync(ledger, "a"));
         Assert.Equal([Row("u1", account: "b")], await ledger.GetAccountAsync("b", CancellationToken.None));
@@ -315,21 +315,21 @@ public abstract class LedgerContractTests : IAsyncLifetime
     {
         var ledger = await NewLedgerAsync();
         await ledger.InsertAsync([Row("u1")], CancellationToken.None);
-        await ledger.MarkStoredAsync("a", [new StoredMessage("u1", 10, "ab")], Now.AddMinutes(1), CancellationToken.None);
-        await ledger.MarkDeletedAsync("a", ["u1"], Now.AddMinutes(2), CancellationToken.None);
+        await ledger.MarkStoredAsync("a", [new StoredMessage("u1", 10, "ab")], s_now.AddMinutes(1), CancellationToken.None);
+        await ledger.MarkDeletedAsync("a", ["u1"], s_now.AddMinutes(2), CancellationToken.None);
         var first = await RowAsync(ledger, "u1");
 
         // The UIDL listed again with other content: the next generation, with a blob name of its own.
         var second = Row("u1", generation: 1);
         Assert.NotEqual(first.BlobName, second.BlobName);
         await ledger.InsertAsync([second, second with { BlobName = "other.eml" }], CancellationToken.None);
-        await ledger.RecordFailureAsync("a", "u1", "boom", 5, Now.AddMinutes(3), CancellationToken.None);
-        await ledger.MarkStoredAsync("a", [new StoredMessage("u1", 20, "cd")], Now.AddMinutes(4), CancellationToken.None);
-        await ledger.RecordListSizeAsync("a", [new ListedSize("u1", 1, 21)], Now.AddMinutes(4), CancellationToken.None);
-        await ledger.MarkNotifiedAsync("a", ["u1"], Now.AddMinutes(5), CancellationToken.None);
-        await ledger.MarkDeletedAsync("a", ["u1"], Now.AddMinutes(6), CancellationToken.None);
+        await ledger.RecordFailureAsync("a", "u1", "boom", 5, s_now.AddMinutes(3), CancellationToken.None);
+        await ledger.MarkStoredAsync("a", [new StoredMessage("u1", 20, "cd")], s_now.AddMinutes(4), CancellationToken.None);
+        await ledger.RecordListSizeAsync("a", [new ListedSize("u1", 1, 21)], s_now.AddMinutes(4), CancellationToken.None);
+        await ledger.MarkNotifiedAsync("a", ["u1"], s_now.AddMinutes(5), CancellationToken.None);
+        await ledger.MarkDeletedAsync("a", ["u1"], s_now.AddMinutes(6), CancellationToken.None);
         await ledger.InsertAsync([Row("u1", generation: 2)], CancellationToken.None);
-        await ledger.MarkStoredAsync("a", [new StoredMessage("u1", 30, "ef")], Now.AddMinutes(7), CancellationToken.None);
+        await ledger.MarkStoredAsync("a", [new StoredMessage("u1", 30, "ef")], s_now.AddMinutes(7), CancellationToken.None);
 
         Assert.Equal(
             [
@@ -337,9 +337,9 @@ public abstract class LedgerContractTests : IAsyncLifetime
                 second with
                 {
                     State = LedgerState.Deleted, Size = 20, Sha256 = "cd", ListSize = 21, Attempts = 1,
-                    StoredAt = Now.AddMinutes(4), NotifiedAt = Now.AddMinutes(5), DeletedAt = Now.AddMinutes(6), UpdatedAt = Now.AddMinutes(6),
+                    StoredAt = s_now.AddMinutes(4), NotifiedAt = s_now.AddMinutes(5), DeletedAt = s_now.AddMinutes(6), UpdatedAt = s_now.AddMinutes(6),
                 },
-                Row("u1", generation: 2) with { State = LedgerState.Stored, Size = 30, Sha256 = "ef", StoredAt = Now.AddMinutes(7), UpdatedAt = Now.AddMinutes(7) },
+                Row("u1", generation: 2) with { State = LedgerState.Stored, Size = 30, Sha256 = "ef", StoredAt = s_now.AddMinutes(7), UpdatedAt = s_now.AddMinutes(7) },
             ],
             await AccountAsync(ledger, "a"));
     }
@@ -348,18 +348,18 @@ public abstract class LedgerContractTests : IAsyncLifetime
     public async Task Pruning_removes_deleted_rows_older_than_the_cutoff_in_every_account_and_nothing_else()
     {
         var ledger = await NewLedgerAsync();
-        var cutoff = Now.AddDays(-30);
+        var cutoff = s_now.AddDays(-30);
         await ledger.InsertAsync(
             [
                 Row("old"), Row("edge"), Row("new"), Row("old", account: "b"),
-                Row("keep") with { FirstSeen = Now.AddDays(-400), UpdatedAt = Now.AddDays(-400) },
-                Row("seed", LedgerState.Seeded) with { FirstSeen = Now.AddDays(-400), UpdatedAt = Now.AddDays(-400) },
+                Row("keep") with { FirstSeen = s_now.AddDays(-400), UpdatedAt = s_now.AddDays(-400) },
+                Row("seed", LedgerState.Seeded) with { FirstSeen = s_now.AddDays(-400), UpdatedAt = s_now.AddDays(-400) },
             ],
             CancellationToken.None);
-        await ledger.MarkDeletedAsync("a", ["old"], Now.AddDays(-40), CancellationToken.None);
-        await ledger.MarkDeletedAsync("b", ["old"], Now.AddDays(-40), CancellationToken.None);
+        await ledger.MarkDeletedAsync("a", ["old"], s_now.AddDays(-40), CancellationToken.None);
+        await ledger.MarkDeletedAsync("b", ["old"], s_now.AddDays(-40), CancellationToken.None);
         await ledger.MarkDeletedAsync("a", ["edge"], cutoff, CancellationToken.None);
-        await ledger.MarkDeletedAsync("a", ["new"], Now.AddDays(-1), CancellationToken.None);
+        await ledger.MarkDeletedAsync("a", ["new"], s_now.AddDays(-1), CancellationToken.None);
 
         Assert.Equal(2, await ledger.PruneAsync(cutoff, CancellationToken.None));
         Assert.Equal(0, await ledger.PruneAsync(cutoff, CancellationToken.None));
@@ -378,7 +378,7 @@ public abstract class LedgerContractTests : IAsyncLifetime
         var full = Row("full\u0000\u00ff", LedgerState.Deleted, generation: 2) with
         {
             Size = 12345, ListSize = 12000, Sha256 = "ab12", Attempts = 3, LastError = "boom",
-            StoredAt = Now.AddMinutes(1), NotifiedAt = Now.AddMinutes(2), DeletedAt = Now.AddMinutes(3), UpdatedAt = Now.AddMinutes(4),
+            StoredAt = s_now.AddMinutes(1), NotifiedAt = s_now.AddMinutes(2), DeletedAt = s_now.AddMinutes(3), UpdatedAt = s_now.AddMinutes(4),
         };
         var bare = Row("bare", account: "b") with { ListSize = null };
         var eachState = s_allStates.Select(s => Row($"state {s}", s, account: "c") with { Size = 1 + (int)s }).ToList();
@@ -406,9 +406,9 @@ public abstract class LedgerContractTests : IAsyncLifetime
         var ledger = await NewLedgerAsync();
         string[] uidls = ["\u0000\u00ff ../x\u0001", "\u0000", "abc", "ABC", "abc ", "\u00e9", "\u00c9"];
         await ledger.InsertAsync([.. uidls.Select(u => Row(u))], CancellationToken.None);
-        await ledger.MarkStoredAsync("a", [new StoredMessage("\u0000\u00ff ../x\u0001", 5, "cd"), new StoredMessage("ABC", 6, "ef")], Now, CancellationToken.None);
-        await ledger.RecordListSizeAsync("a", [new ListedSize("\u0000", 0, 7)], Now, CancellationToken.None);
-        await ledger.MarkDeletedAsync("a", ["abc "], Now, CancellationToken.None);
+        await ledger.MarkStoredAsync("a", [new StoredMessage("\u0000\u00ff ../x\u0001", 5, "cd"), new StoredMessage("ABC", 6, "ef")], s_now, CancellationToken.None);
+        await ledger.RecordListSizeAsync("a", [new ListedSize("\u0000", 0, 7)], s_now, CancellationToken.None);
+        await ledger.MarkDeletedAsync("a", ["abc "], s_now, CancellationToken.None);
 
         var rows = (await ledger.GetAccountAsync("a", CancellationToken.None)).ToDictionary(r => r.Uidl, StringComparer.Ordinal);
         Assert.Equal(uidls.Order(StringComparer.Ordinal), rows.Keys.Order(StringComparer.Ordinal));
@@ -432,9 +432,9 @@ public abstract class LedgerContractTests : IAsyncLifetime
         await Task.WhenAll(accounts.Select((account, n) => Task.Run(async () =>
         {
             await ledger.InsertAsync([.. uidls.Select(u => Row(u, account: account))], CancellationToken.None);
-            await ledger.MarkStoredAsync(account, [.. uidls.Select(u => new StoredMessage(u, n, account))], Now.AddMinutes(n), CancellationToken.None);
-            await ledger.MarkNotifiedAsync(account, [.. uidls.Take(40)], Now.AddMinutes(n), CancellationToken.None);
-            await ledger.MarkDeletedAsync(account, [.. uidls.Take(30 + n)], Now.AddMinutes(n), CancellationToken.None);
+            await ledger.MarkStoredAsync(account, [.. uidls.Select(u => new StoredMessage(u, n, account))], s_now.AddMinutes(n), CancellationToken.None);
+            await ledger.MarkNotifiedAsync(account, [.. uidls.Take(40)], s_now.AddMinutes(n), CancellationToken.None);
+            await ledger.MarkDeletedAsync(account, [.. uidls.Take(30 + n)], s_now.AddMinutes(n), CancellationToken.None);
             await ledger.ForgetAsync(account, [.. uidls], CancellationToken.None);
         })));
 
@@ -442,7 +442,7 @@ public abstract class LedgerContractTests : IAsyncLifetime
         {
             var rows = await AccountAsync(ledger, account);
             Assert.Equal(uidls, rows.Select(r => r.Uidl));
-            Assert.All(rows, r => Assert.Equal((account, (long?)n, account, Now.AddMinutes(n)), (r.Account, r.Size, r.Sha256, r.StoredAt)));
+            Assert.All(rows, r => Assert.Equal((account, (long?)n, account, s_now.AddMinutes(n)), (r.Account, r.Size, r.Sha256, r.StoredAt)));
             Assert.Equal(30 + n, rows.Count(r => r.State == LedgerState.Deleted));
             Assert.Equal(40 - (30 + n), rows.Count(r => r.State == LedgerState.Notified));
         }
@@ -462,12 +462,12 @@ public abstract class LedgerContractTests : IAsyncLifetime
         var stored = rows.Select(r => new StoredMessage(r.Uidl, 1, "first")).ToList();
         var storedAgain = Enumerable.Reverse(rows).Select(r => new StoredMessage(r.Uidl, 2, "second")).ToList();
         await Task.WhenAll(
-            first.MarkStoredAsync("a", stored, Now, CancellationToken.None),
-            second.MarkStoredAsync("a", storedAgain, Now, CancellationToken.None));
-        await Task.WhenAll(rows.Take(20).Select(r => second.RecordFailureAsync("a", r.Uidl, "late failure", 5, Now, CancellationToken.None)));
+            first.MarkStoredAsync("a", stored, s_now, CancellationToken.None),
+            second.MarkStoredAsync("a", storedAgain, s_now, CancellationToken.None));
+        await Task.WhenAll(rows.Take(20).Select(r => second.RecordFailureAsync("a", r.Uidl, "late failure", 5, s_now, CancellationToken.None)));
         await Task.WhenAll(
-            first.MarkNotifiedAsync("a", [.. rows.Select(r => r.Uidl)], Now, CancellationToken.None),
-            second.MarkDeletedAsync("a", [.. reversed.Select(r => r.Uidl)], Now, CancellationToken.None));
+            first.MarkNotifiedAsync("a", [.. rows.Select(r => r.Uidl)], s_now, CancellationToken.None),
+            second.MarkDeletedAsync("a", [.. reversed.Select(r => r.Uidl)], s_now, CancellationToken.None));
 
         var after = await first.GetAccountAsync("a", CancellationToken.None);
         Assert.Equal(200, after.Count);
@@ -489,33 +489,33 @@ public abstract class LedgerContractTests : IAsyncLifetime
         var token = cancelled.Token;
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ledger.InsertAsync([Row("new")], token));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ledger.MarkStoredAsync("a", [new StoredMessage("p", 1, "x")], Now, token));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ledger.MarkNotifiedAsync("a", ["s"], Now, token));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ledger.MarkDeletedAsync("a", ["p"], Now, token));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ledger.RecordListSizeAsync("a", [new ListedSize("p", 0, 1)], Now, token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ledger.MarkStoredAsync("a", [new StoredMessage("p", 1, "x")], s_now, token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ledger.MarkNotifiedAsync("a", ["s"], s_now, token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ledger.MarkDeletedAsync("a", ["p"], s_now, token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ledger.RecordListSizeAsync("a", [new ListedSize("p", 0, 1)], s_now, token));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ledger.ForgetAsync("a", ["q"], token));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ledger.RecordFailureAsync("a", "p", "x", 1, Now, token));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ledger.ReleaseAsync("a", "q", Now, token));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ledger.PruneAsync(Now.AddYears(1), token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ledger.RecordFailureAsync("a", "p", "x", 1, s_now, token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ledger.ReleaseAsync("a", "q", s_now, token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ledger.PruneAsync(s_now.AddYears(1), token));
 
         Assert.Equal(before, await AccountAsync(ledger, "a"));
     }
 
     /// <summary>A row of account <paramref name="account"/> as the plan writes it: its blob name from <see cref="BlobNaming"/>.</summary>
-    protected static LedgerRow Row(string uidl, LedgerState state = LedgerState.Pending, string account = "a", int generation = 0) => new()
+    private static LedgerRow Row(string uidl, LedgerState state = LedgerState.Pending, string account = "a", int generation = 0) => new()
     {
         Account = account,
         Uidl = uidl,
         Generation = generation,
-        BlobName = BlobNaming.BlobNameOf(account, uidl, Now, generation),
+        BlobName = BlobNaming.BlobNameOf(account, uidl, s_now, generation),
         State = state,
-        FirstSeen = Now,
-        UpdatedAt = Now,
+        FirstSeen = s_now,
+        UpdatedAt = s_now,
         ListSize = 100,
     };
 
     /// <summary>The ledger on a new database, migrated.</summary>
-    protected async Task<ILedger> NewLedgerAsync(string? connectionString = null)
+    private async Task<ILedger> NewLedgerAsync(string? connectionString = null)
     {
         var ledger = OpenLedger(connectionString ?? await NewDatabaseAsync());
         await ledger.MigrateAsync(CancellationToken.None);
@@ -523,7 +523,7 @@ public abstract class LedgerContractTests : IAsyncLifetime
     }
 
     /// <summary><see cref="Open"/>, disposed with the test.</summary>
-    protected ILedger OpenLedger(string connectionString)
+    private ILedger OpenLedger(string connectionString)
     {
         var ledger = Open(connectionString);
         _opened.Add(ledger);

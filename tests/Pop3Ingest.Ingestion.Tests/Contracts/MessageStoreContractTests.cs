@@ -302,21 +302,21 @@ public abstract class MessageStoreContractTests : IAsyncLifetime
     }
 
     /// <summary>The blob name the plan gives a message: <see cref="BlobNaming"/>, generation 0, first seen on one day.</summary>
-    protected static string NameOf(string account, string uidl) => BlobNaming.BlobNameOf(account, uidl, s_day);
+    private static string NameOf(string account, string uidl) => BlobNaming.BlobNameOf(account, uidl, s_day);
 
-    protected static BlobProperties Properties(string account, string uidl) => new(account, BlobNaming.IdOf(uidl));
+    private static BlobProperties Properties(string account, string uidl) => new(account, BlobNaming.IdOf(uidl));
 
-    protected static byte[] Content(int size, int seed)
+    private static byte[] Content(int size, int seed)
     {
         var bytes = new byte[size];
         new Random(seed).NextBytes(bytes);
         return bytes;
     }
 
-    protected static string Sha256(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
+    private static string Sha256(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
 
     /// <summary>A new store, initialized, disposed with the test.</summary>
-    protected async Task<IMessageStore> NewStoreAsync()
+    private async Task<IMessageStore> NewStoreAsync()
     {
         var store = CreateStore();
         await store.InitializeAsync(CancellationToken.None);
