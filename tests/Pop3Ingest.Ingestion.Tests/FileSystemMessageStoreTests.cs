@@ -6,6 +6,11 @@ using Pop3Ingest.Ingestion.Tests.Support;
 
 namespace Pop3Ingest.Ingestion.Tests;
 
+/// <summary>
+/// What only the folder store does: the group commit (nothing named before it, all of a group after it, one account at a
+/// time, a failed rename), temp files unnamed or named and their clean-up, its staging folder, litter in its folders.
+/// What every store promises is in <see cref="Contracts.MessageStoreContractTests"/> (FileSystemMessageStoreContractTests).
+/// </summary>
 public sealed class FileSystemMessageStoreTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("p3i-store-").FullName;
@@ -14,34 +19,25 @@ public sealed class FileSystemMessageStoreTests : IDisposable
 
     private static MemoryStream Content(string text) => new(Encoding.ASCII.GetBytes(text));
 
-    [Theory]
-    [InlineData("../escape.eml")]
-    [InlineData("a/../../escape.eml")]
-    [InlineData("/etc/passwd")]
-    [InlineData(".tmp/x.eml")]
-    [InlineData("a\\b.eml")]
-    [InlineData("")]
-    public async Task Names_that_could_leave_the_root_are_refused(string name)
+    [Fact]
+    public async Task The_staging_folder_cannot_be_named()
     {
         using var store = new FileSystemMessageStore(_root);
         await store.InitializeAsync(CancellationToken.None);
-        var error = await Assert.ThrowsAsync<StoreException>(() => store.PutAsync(name, Content("x"), new BlobProperties("a", "h"), null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<StoreException>(() => store.PutAsync(".tmp/x.eml", Content("x"), new BlobProperties("a", "h"), null, CancellationToken.None));
         Assert.False(error.IsTransient);
-        Assert.DoesNotContain(Directory.EnumerateFiles(Path.GetDirectoryName(_root)!), f => f.EndsWith("escape.eml", StringComparison.Ordinal));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_root, ".tmp")));
     }
 
     [Fact]
-    public async Task Listing_an_account_finds_its_messages_and_skips_sidecars_temp_files_and_other_accounts()
+    public async Task Listing_skips_puts_not_yet_committed_and_files_consumers_or_litter_left_in_the_folders()
     {
         using var store = new FileSystemMessageStore(_root, namedTempFilesOnly: true);
         await store.InitializeAsync(CancellationToken.None);
-        var first = $"alice/2026/01/01/{BlobNaming.IdOf("u1")}.eml";
-        var second = $"alice/2026/02/03/{BlobNaming.IdOf("u2")}.eml";
-        await store.PutAsync(first, Content("first"), new BlobProperties("alice", "x"), _ => "{}"u8.ToArray(), CancellationToken.None);
-        await store.PutAsync(second, Content("second!"), new BlobProperties("alice", "y"), null, CancellationToken.None);
-        await store.PutAsync($"bob/2026/01/01/{BlobNaming.IdOf("u1")}.eml", Content("bob"), new BlobProperties("bob", "x"), null, CancellationToken.None);
+        var committed = $"alice/2026/01/01/{BlobNaming.IdOf("u1")}.eml";
+        await store.PutAsync(committed, Content("first"), new BlobProperties("alice", "x"), _ => "{}"u8.ToArray(), CancellationToken.None);
         await store.FlushAsync("alice", CancellationToken.None);
-        await store.FlushAsync("bob", CancellationToken.None);
+
         // A put not yet committed sits in .tmp; litter and consumers' files are not messages either.
         await store.PutAsync($"alice/2026/01/01/{BlobNaming.IdOf("u3")}.eml", Content("pending"), new BlobProperties("alice", "z"), null, CancellationToken.None);
         await File.WriteAllTextAsync(Path.Combine(_root, "alice/2026/01/01/notes.txt"), "x");
@@ -49,17 +45,7 @@ public sealed class FileSystemMessageStoreTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_root, "alice/.hidden"));
         await File.WriteAllTextAsync(Path.Combine(_root, "alice/.hidden", BlobNaming.IdOf("u4") + ".eml"), "x");
 
-        var listed = new List<StoredBlob>();
-        await foreach (var blob in store.ListAsync("Alice", CancellationToken.None))
-        {
-            listed.Add(blob);
-        }
-
-        Assert.Equal([first, second], listed.Select(b => b.BlobName).Order(StringComparer.Ordinal));
-        Assert.Equal([5L, 7L], listed.OrderBy(b => b.BlobName, StringComparer.Ordinal).Select(b => b.Size));
-        Assert.All(listed, b => Assert.Null(b.Sha256));
-        Assert.All(listed, b => Assert.InRange(b.LastModified, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(1)));
-        Assert.Empty(await ToListAsync(store.ListAsync("nobody", CancellationToken.None)));
+        Assert.Equal([committed], (await ToListAsync(store.ListAsync("alice", CancellationToken.None))).Select(b => b.BlobName));
     }
 
     private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> items)
@@ -71,28 +57,6 @@ public sealed class FileSystemMessageStoreTests : IDisposable
         }
 
         return list;
-    }
-
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Create_if_absent_keeps_the_first_blob_and_reports_its_hash(bool namedTempFiles)
-    {
-        using var store = new FileSystemMessageStore(_root, namedTempFiles);
-        await store.InitializeAsync(CancellationToken.None);
-        var first = await store.PutAsync("a/2026/01/01/x.eml", Content("first"), new BlobProperties("a", "x"), _ => "{}"u8.ToArray(), CancellationToken.None);
-        var second = await store.PutAsync("a/2026/01/01/x.eml", Content("second!"), new BlobProperties("a", "x"), null, CancellationToken.None);
-        await store.FlushAsync("a", CancellationToken.None);
-
-        Assert.True(first.Created);
-        Assert.False(second.Created);
-        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData("first"u8)), second.ExistingSha256);
-        Assert.Equal(5, second.ExistingSize);
-        Assert.Equal("first", await File.ReadAllTextAsync(Path.Combine(_root, "a/2026/01/01/x.eml")));
-        Assert.Equal("{}", await File.ReadAllTextAsync(Path.Combine(_root, "a/2026/01/01/x.json")));
-        StoreFolder.AssertNoPartialFiles(_root);
-        await using var read = await store.OpenReadAsync("a/2026/01/01/x.eml", CancellationToken.None);
-        Assert.NotNull(read);
     }
 
     [Theory]
@@ -224,26 +188,17 @@ public sealed class FileSystemMessageStoreTests : IDisposable
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task An_old_sidecar_is_replaced_and_an_existing_message_never_is(bool namedTempFiles)
+    public async Task A_message_another_writer_names_while_this_one_waits_for_its_group_commit_is_kept(bool namedTempFiles)
     {
         using var store = new FileSystemMessageStore(_root, namedTempFiles);
         await store.InitializeAsync(CancellationToken.None);
-
-        // A crash after the sidecar got its name, before the message did: the next put replaces the sidecar.
-        Directory.CreateDirectory(Path.Combine(_root, "a/2026/05/01"));
-        await File.WriteAllTextAsync(Path.Combine(_root, "a/2026/05/01/s.json"), "{\"old\":true}");
-        var put = await store.PutAsync("a/2026/05/01/s.eml", Content("message"), new BlobProperties("a", "s"), _ => "{\"new\":true}"u8.ToArray(), CancellationToken.None);
-        Assert.True(put.Created);
-
-        // Another writer gives a message its name while this one waits for its group commit: the other file is kept.
         await store.PutAsync("a/2026/05/01/t.eml", Content("mine"), new BlobProperties("a", "t"), null, CancellationToken.None);
+        Directory.CreateDirectory(Path.Combine(_root, "a/2026/05/01"));
         await File.WriteAllTextAsync(Path.Combine(_root, "a/2026/05/01/t.eml"), "theirs");
         await store.FlushAsync("a", CancellationToken.None);
 
-        Assert.Equal("message", await File.ReadAllTextAsync(Path.Combine(_root, "a/2026/05/01/s.eml")));
-        Assert.Equal("{\"new\":true}", await File.ReadAllTextAsync(Path.Combine(_root, "a/2026/05/01/s.json")));
         Assert.Equal("theirs", await File.ReadAllTextAsync(Path.Combine(_root, "a/2026/05/01/t.eml")));
-        Assert.Equal(["s.eml", "s.json", "t.eml"], Directory.EnumerateFiles(Path.Combine(_root, "a/2026/05/01")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(["t.eml"], Directory.EnumerateFiles(Path.Combine(_root, "a/2026/05/01")).Select(Path.GetFileName));
         StoreFolder.AssertNoPartialFiles(_root);
     }
 
@@ -301,32 +256,5 @@ public sealed class FileSystemMessageStoreTests : IDisposable
         Assert.False(File.Exists(dead));
         Assert.False(File.Exists(mine));
         Assert.True(File.Exists(live));
-    }
-
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task A_failing_content_stream_leaves_no_blob_and_no_temp_file(bool namedTempFiles)
-    {
-        using var store = new FileSystemMessageStore(_root, namedTempFiles);
-        await store.InitializeAsync(CancellationToken.None);
-        await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            store.PutAsync("a/2026/01/01/y.eml", new FailingStream(), new BlobProperties("a", "y"), null, CancellationToken.None));
-        await store.FlushAsync("a", CancellationToken.None);
-        Assert.False(File.Exists(Path.Combine(_root, "a/2026/01/01/y.eml")));
-        StoreFolder.AssertNoPartialFiles(_root);
-    }
-
-    private sealed class FailingStream : MemoryStream
-    {
-        private int _reads;
-
-        public FailingStream()
-            : base(new byte[100_000])
-        {
-        }
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            ++_reads > 1 ? throw new InvalidOperationException("connection lost") : base.ReadAsync(buffer[..10], cancellationToken);
     }
 }

@@ -5,6 +5,10 @@ using Pop3Ingest.Ingestion.Ledger.Sqlite;
 
 namespace Pop3Ingest.Ingestion.Tests;
 
+/// <summary>
+/// What only the SQLite ledger does: WAL, user_version, its folder, processes creating one file together, the upgrade of
+/// a first-schema file. What every ledger promises is in <see cref="Contracts.LedgerContractTests"/> (SqliteLedgerContractTests).
+/// </summary>
 public sealed class SqliteLedgerTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("p3i-ledger-").FullName;
@@ -33,120 +37,6 @@ public sealed class SqliteLedgerTests : IDisposable
         await connection.OpenAsync();
         Assert.Equal("wal", await connection.ExecuteScalarAsync<string>("PRAGMA journal_mode;"));
         Assert.Equal(SqliteLedger.Migrations[^1].Version, await connection.ExecuteScalarAsync<long>("PRAGMA user_version;"));
-    }
-
-    [Fact]
-    public async Task Refuses_a_schema_newer_than_the_program()
-    {
-        var ledger = new SqliteLedger($"Data Source={Database}");
-        await ledger.MigrateAsync(CancellationToken.None);
-        await using (var connection = new SqliteConnection($"Data Source={Database}"))
-        {
-            await connection.OpenAsync();
-            await connection.ExecuteAsync("PRAGMA user_version = 999;");
-        }
-
-        var error = await Assert.ThrowsAsync<LedgerSchemaException>(() => ledger.MigrateAsync(CancellationToken.None));
-        Assert.Contains("999", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task States_only_move_forward()
-    {
-        var ledger = new SqliteLedger($"Data Source={Database}");
-        await ledger.MigrateAsync(CancellationToken.None);
-        await ledger.InsertAsync([Row("u1"), Row("u2"), Row("seed", LedgerState.Seeded)], CancellationToken.None);
-        await ledger.InsertAsync([Row("u1") with { BlobName = "other" }], CancellationToken.None);
-
-        await ledger.MarkNotifiedAsync("a", ["u1"], s_now, CancellationToken.None);
-        await ledger.MarkStoredAsync("a", [new StoredMessage("u1", 10, "ab")], s_now, CancellationToken.None);
-        await ledger.MarkStoredAsync("a", [new StoredMessage("u1", 99, "zz")], s_now, CancellationToken.None);
-        await ledger.MarkNotifiedAsync("a", ["u1"], s_now, CancellationToken.None);
-        await ledger.MarkDeletedAsync("a", ["u1", "seed"], s_now, CancellationToken.None);
-
-        var rows = (await ledger.GetAccountAsync("a", CancellationToken.None)).ToDictionary(r => r.Uidl);
-        Assert.Equal(LedgerState.Deleted, rows["u1"].State);
-        Assert.Equal(10, rows["u1"].Size);
-        Assert.Equal("ab", rows["u1"].Sha256);
-        Assert.Equal("a/2026/11/23/u1.eml", rows["u1"].BlobName);
-        Assert.Equal(LedgerState.Seeded, rows["seed"].State);
-        Assert.Equal(LedgerState.Pending, rows["u2"].State);
-    }
-
-    [Fact]
-    public async Task Failures_count_up_to_quarantine_and_release_resets()
-    {
-        var ledger = new SqliteLedger($"Data Source={Database}");
-        await ledger.MigrateAsync(CancellationToken.None);
-        await ledger.InsertAsync([Row("u1")], CancellationToken.None);
-        for (var i = 1; i < 5; i++)
-        {
-            Assert.Equal(LedgerState.Pending, await ledger.RecordFailureAsync("a", "u1", $"boom {i}", 5, s_now, CancellationToken.None));
-        }
-
-        Assert.Equal(LedgerState.Quarantined, await ledger.RecordFailureAsync("a", "u1", "boom 5", 5, s_now, CancellationToken.None));
-        var row = (await ledger.GetAccountAsync("a", CancellationToken.None)).Single();
-        Assert.Equal(5, row.Attempts);
-        Assert.Equal("boom 5", row.LastError);
-        Assert.True(await ledger.ReleaseAsync("a", "u1", s_now, CancellationToken.None));
-        Assert.False(await ledger.ReleaseAsync("a", "u1", s_now, CancellationToken.None));
-        Assert.Equal(0, (await ledger.GetAccountAsync("a", CancellationToken.None)).Single().Attempts);
-    }
-
-    [Fact]
-    public async Task Prunes_deleted_rows_after_the_cutoff_and_counts_states()
-    {
-        var ledger = new SqliteLedger($"Data Source={Database}");
-        await ledger.MigrateAsync(CancellationToken.None);
-        await ledger.InsertAsync([Row("old"), Row("new"), Row("keep")], CancellationToken.None);
-        await ledger.MarkDeletedAsync("a", ["old"], s_now.AddDays(-40), CancellationToken.None);
-        await ledger.MarkDeletedAsync("a", ["new"], s_now.AddDays(-1), CancellationToken.None);
-        Assert.Equal(1, await ledger.PruneAsync(s_now.AddDays(-30), CancellationToken.None));
-        var counts = await ledger.CountAsync(CancellationToken.None);
-        Assert.Contains(new LedgerCount("a", LedgerState.Deleted, 1), counts);
-        Assert.Contains(new LedgerCount("a", LedgerState.Pending, 1), counts);
-        var all = new List<LedgerRow>();
-        await foreach (var row in ledger.ReadAllAsync("a", LedgerState.Pending, CancellationToken.None))
-        {
-            all.Add(row);
-        }
-
-        Assert.Equal(["keep"], all.Select(r => r.Uidl));
-    }
-
-    [Fact]
-    public async Task Any_byte_survives_in_a_uidl()
-    {
-        var ledger = new SqliteLedger($"Data Source={Database}");
-        await ledger.MigrateAsync(CancellationToken.None);
-        var hostile = "\u0000\u00ff ../x\u0001";
-        await ledger.InsertAsync([Row(hostile)], CancellationToken.None);
-        Assert.Equal(hostile, (await ledger.GetAccountAsync("a", CancellationToken.None)).Single().Uidl);
-    }
-
-    [Fact]
-    public async Task Every_column_of_every_row_comes_back_from_the_export_read()
-    {
-        var ledger = new SqliteLedger($"Data Source={Database}");
-        await ledger.MigrateAsync(CancellationToken.None);
-        var full = Row("full", LedgerState.Deleted) with
-        {
-            Size = 12345, ListSize = 12000, Generation = 2, Sha256 = "ab12", Attempts = 3, LastError = "boom",
-            StoredAt = s_now.AddMinutes(1), NotifiedAt = s_now.AddMinutes(2), DeletedAt = s_now.AddMinutes(3), UpdatedAt = s_now.AddMinutes(4),
-        };
-        var bare = Row("bare") with { Account = "b" };
-        await ledger.InsertAsync([full, bare], CancellationToken.None);
-
-        var all = new List<LedgerRow>();
-        await foreach (var row in ledger.ReadAllAsync(null, null, CancellationToken.None))
-        {
-            all.Add(row);
-        }
-
-        Assert.Equal([full, bare], all);
-        Assert.Equal(
-            [new LedgerCount("a", LedgerState.Deleted, 1), new LedgerCount("b", LedgerState.Pending, 1)],
-            (await ledger.CountAsync(CancellationToken.None)).OrderBy(c => c.Account, StringComparer.Ordinal));
     }
 
     [Fact]
@@ -203,7 +93,7 @@ public sealed class SqliteLedgerTests : IDisposable
     }
 
     [Fact]
-    public async Task Check_reports_what_the_first_run_creates_or_migrates_and_changes_nothing()
+    public async Task Check_creates_no_folder_and_reports_a_first_schema_ledger_as_one_the_first_run_migrates()
     {
         var ledger = new SqliteLedger($"Data Source={Database}");
         Assert.Contains("does not exist; the first run creates it", await ledger.CheckAsync(CancellationToken.None), StringComparison.Ordinal);
@@ -224,20 +114,5 @@ public sealed class SqliteLedgerTests : IDisposable
             Assert.Equal(1, await connection.ExecuteScalarAsync<long>("PRAGMA user_version;"));
             Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM messages;"));
         }
-    }
-
-    [Fact]
-    public async Task The_write_probe_fails_on_a_ledger_that_answers_reads_but_cannot_be_written_and_leaves_nothing_behind()
-    {
-        var ledger = new SqliteLedger($"Data Source={Database}");
-        await ledger.MigrateAsync(CancellationToken.None);
-        await ledger.ProbeWriteAsync(CancellationToken.None);
-        Assert.Empty(await ledger.CountAsync(CancellationToken.None));
-
-        // A read-only mount or an immutable file: SQLite opens it read-only, and reads still work.
-        var readOnly = new SqliteLedger($"Data Source={Database};Mode=ReadOnly");
-        await readOnly.PingAsync(CancellationToken.None);
-        var error = await Assert.ThrowsAsync<SqliteException>(() => readOnly.ProbeWriteAsync(CancellationToken.None));
-        Assert.Contains("readonly", error.Message, StringComparison.OrdinalIgnoreCase);
     }
 }

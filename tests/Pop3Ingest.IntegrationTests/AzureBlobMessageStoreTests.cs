@@ -9,7 +9,12 @@ using Pop3Ingest.IntegrationTests.Support;
 
 namespace Pop3Ingest.IntegrationTests;
 
-/// <summary>The Azure Blob store against a real Azurite, which verifies every Shared Key signature and SAS.</summary>
+/// <summary>
+/// What only the Azure Blob store does, against a real Azurite (which verifies every Shared Key signature and SAS): one
+/// Put Blob or staged blocks, its metadata and content types, paging, the conditional commit racing another writer,
+/// Azurite's 409 for staged blocks, credentials, an unreachable or busy service. What every store promises is in
+/// MessageStoreContractTests (AzureBlobMessageStoreContractTests).
+/// </summary>
 public sealed class AzureBlobMessageStoreTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 {
     private const string BlobName = "alice/2026/11/23/0123456789abcdef0123456789abcdef.eml";
@@ -40,55 +45,43 @@ public sealed class AzureBlobMessageStoreTests(AzuriteFixture azurite) : IClassF
     }
 
     [Fact]
-    public async Task Initialize_creates_the_container_once_and_ping_answers()
+    public async Task Ping_says_which_container_is_missing_and_initialize_creates_it()
     {
         var store = azurite.Store(AzuriteFixture.NewName("c"));
         var missing = await Assert.ThrowsAsync<StoreException>(() => store.PingAsync(CancellationToken.None));
         Assert.Contains("does not exist", missing.Message, StringComparison.Ordinal);
         Assert.Contains("ContainerNotFound", missing.Message, StringComparison.Ordinal);
+        Assert.False(await azurite.Inspector.ContainerExistsAsync(store.Container));
 
         await store.InitializeAsync(CancellationToken.None);
-        await store.InitializeAsync(CancellationToken.None);
-        await store.PingAsync(CancellationToken.None);
+        Assert.True(await azurite.Inspector.ContainerExistsAsync(store.Container));
         Assert.Empty(await azurite.Inspector.ListBlobsAsync(store.Container));
     }
 
     [Fact]
-    public async Task A_small_message_is_one_put_blob_with_type_metadata_and_sidecar()
+    public async Task A_small_message_is_one_put_blob_with_its_type_and_metadata_and_a_json_sidecar()
     {
         var store = await NewStoreAsync();
         var content = Content(10_000, 1);
-        var calls = new List<PutResult>();
 
-        var result = await store.PutAsync(BlobName, new MemoryStream(content), s_properties, Sidecar(calls), CancellationToken.None);
+        await store.PutAsync(BlobName, new MemoryStream(content), s_properties, Sidecar([]), CancellationToken.None);
 
-        Assert.True(result.Created);
-        Assert.Equal([new PutResult(true)], calls);
         var blobs = (await azurite.Inspector.ListBlobsAsync(store.Container)).ToDictionary(b => b.Name);
         Assert.Equal([BlobName, SidecarName], blobs.Keys.Order(StringComparer.Ordinal));
         var eml = blobs[BlobName];
-        Assert.Equal(content.Length, eml.Size);
         Assert.Equal("message/rfc822", eml.ContentType);
         Assert.Equal("alice", eml.Metadata["account"]);
         Assert.Equal(s_properties.UidlHash, eml.Metadata["uidlhash"]);
         Assert.Equal(Sha256(content), eml.Metadata["sha256"]);
         Assert.Equal(0, await azurite.Inspector.CommittedBlockCountAsync(store.Container, BlobName));
         Assert.Equal(content, await azurite.Inspector.GetBlobAsync(store.Container, BlobName));
-
         Assert.Equal("application/json", blobs[SidecarName].ContentType);
         Assert.Equal("{\"created\":true,\"sha256\":\"\"}", Encoding.UTF8.GetString(await azurite.Inspector.GetBlobAsync(store.Container, SidecarName)));
-
         Assert.Equal($"{azurite.Server.BlobEndpoint}/{store.Container}/{BlobName}", store.LocationOf(BlobName));
-        await using var read = await store.OpenReadAsync(BlobName, CancellationToken.None);
-        Assert.NotNull(read);
-        using var copy = new MemoryStream();
-        await read.CopyToAsync(copy);
-        Assert.Equal(content, copy.ToArray());
-        Assert.Null(await store.OpenReadAsync("alice/2026/11/23/ffffffffffffffffffffffffffffffff.eml", CancellationToken.None));
     }
 
     [Fact]
-    public async Task Listing_an_account_pages_through_its_message_blobs_with_their_hashes_and_nothing_else()
+    public async Task Listing_an_account_pages_through_its_message_blobs_with_their_hashes()
     {
         var store = await NewStoreAsync();
         store.ListPageSize = 2;
@@ -100,22 +93,14 @@ public sealed class AzureBlobMessageStoreTests(AzuriteFixture azurite) : IClassF
             await store.PutAsync(name, new MemoryStream(expected[name]), s_properties, Sidecar([]), CancellationToken.None);
         }
 
-        await store.PutAsync($"bob/2026/11/23/{BlobNaming.IdOf("u0")}.eml", new MemoryStream(Content(10, 9)), new BlobProperties("bob", "h"), null, CancellationToken.None);
-        await store.PutAsync("alice/2026/11/23/not-a-message.eml", new MemoryStream(Content(10, 9)), s_properties, null, CancellationToken.None);
-
         var listed = new List<StoredBlob>();
-        await foreach (var blob in store.ListAsync("Alice", CancellationToken.None))
+        await foreach (var blob in store.ListAsync("alice", CancellationToken.None))
         {
             listed.Add(blob);
         }
 
         Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), listed.Select(b => b.BlobName).Order(StringComparer.Ordinal));
-        foreach (var blob in listed)
-        {
-            Assert.Equal(expected[blob.BlobName].Length, blob.Size);
-            Assert.Equal(Sha256(expected[blob.BlobName]), blob.Sha256);
-            Assert.InRange(blob.LastModified, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(5));
-        }
+        Assert.All(listed, b => Assert.Equal(Sha256(expected[b.BlobName]), b.Sha256));
     }
 
     [Fact]
@@ -138,27 +123,6 @@ public sealed class AzureBlobMessageStoreTests(AzuriteFixture azurite) : IClassF
         Assert.Equal(Sha256(content), eml.Metadata["sha256"]);
     }
 
-    [Theory]
-    [InlineData(10_000)]   // conditional Put Blob answers 409
-    [InlineData(300_000)]  // staged: the existing blob is found before any block goes up
-    public async Task An_existing_blob_is_kept_and_described(int size)
-    {
-        var store = await NewStoreAsync(s_smallBlocks);
-        var first = Content(size, 3);
-        var second = Content(size, 4);
-        Assert.True((await store.PutAsync(BlobName, new MemoryStream(first), s_properties, null, CancellationToken.None)).Created);
-
-        var calls = new List<PutResult>();
-        var again = new MemoryStream(second);
-        var result = await store.PutAsync(BlobName, again, s_properties, Sidecar(calls), CancellationToken.None);
-
-        Assert.Equal(new PutResult(false, Sha256(first), size), result);
-        Assert.Equal(again.Length, again.Position); // read to its end, as the port promises
-        Assert.Equal(first, await azurite.Inspector.GetBlobAsync(store.Container, BlobName));
-        Assert.Equal(result, calls[^1]);
-        Assert.Contains(Sha256(first), Encoding.UTF8.GetString(await azurite.Inspector.GetBlobAsync(store.Container, SidecarName)), StringComparison.Ordinal);
-    }
-
     [Fact]
     public async Task The_conditional_block_list_loses_to_a_blob_created_meanwhile()
     {
@@ -172,21 +136,6 @@ public sealed class AzureBlobMessageStoreTests(AzuriteFixture azurite) : IClassF
 
         Assert.Equal(new PutResult(false, Sha256(winner), winner.Length), result);
         Assert.Equal(winner, await azurite.Inspector.GetBlobAsync(store.Container, BlobName));
-    }
-
-    [Fact]
-    public async Task An_abandoned_upload_leaves_nothing_visible_and_the_next_one_commits()
-    {
-        var store = await NewStoreAsync(s_smallBlocks);
-        var content = Content(500_000, 7);
-        var broken = new CallbackStream(content, 200_000, () => throw new IOException("connection to the POP3 server lost"));
-
-        await Assert.ThrowsAsync<IOException>(() => store.PutAsync(BlobName, broken, s_properties, Sidecar([]), CancellationToken.None));
-        Assert.Empty(await azurite.Inspector.ListBlobsAsync(store.Container));
-
-        Assert.True((await store.PutAsync(BlobName, new MemoryStream(content), s_properties, Sidecar([]), CancellationToken.None)).Created);
-        Assert.Equal(content, await azurite.Inspector.GetBlobAsync(store.Container, BlobName));
-        Assert.Equal(8, await azurite.Inspector.CommittedBlockCountAsync(store.Container, BlobName));
     }
 
     [Fact]
@@ -208,11 +157,9 @@ public sealed class AzureBlobMessageStoreTests(AzuriteFixture azurite) : IClassF
     }
 
     [Theory]
-    [InlineData("../other/x.eml")]
-    [InlineData("/alice/x.eml")]
     [InlineData("alice//x.eml")]
     [InlineData("alice/x.eml\n")]
-    public async Task Names_that_could_address_something_else_are_refused(string name)
+    public async Task Names_that_are_no_plain_path_in_a_container_are_refused(string name)
     {
         var store = azurite.Store(AzuriteFixture.NewName("c"));
         var error = await Assert.ThrowsAsync<StoreException>(() => store.PutAsync(name, new MemoryStream([1]), s_properties, null, CancellationToken.None));

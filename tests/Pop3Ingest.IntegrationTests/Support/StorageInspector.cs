@@ -41,6 +41,16 @@ internal sealed class StorageInspector
         return response.Content.ToArray();
     }
 
+    /// <summary>Writes a block blob as another program would: one Put Blob, no metadata, no condition.</summary>
+    public async Task PutBlobAsync(string container, string name, byte[] content)
+    {
+        using var message = _blob.CreateMessage(RequestMethod.Put, _blob.UriOf($"{container}/{name}"));
+        message.Request.Headers.Add("x-ms-blob-type", "BlockBlob");
+        message.Request.Content = RequestContent.Create(content);
+        var response = await _blob.SendAsync(message, "Put Blob", CancellationToken.None);
+        Assert.True(response.Status == 201, $"Put Blob {name}: HTTP {response.Status}");
+    }
+
     /// <summary>The committed blocks of a block blob (Get Block List); a single Put Blob has none.</summary>
     public async Task<int> CommittedBlockCountAsync(string container, string name)
     {
