@@ -11,9 +11,10 @@ internal static class Charsets
 {
     static Charsets()
     {
-        // The legacy code pages (ISO-2022-JP, GB18030, KOI8-R, Windows-125x, ...) live in this provider;
-        // registering it twice is harmless, so every entry point that needs it goes through this type.
-        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+        // The legacy code pages (ISO-2022-JP, GB18030, KOI8-R, Windows-125x, ...) live in CodePagesEncodingProvider,
+        // registered here with its answers cached (see CachedCodePagesProvider); registering it twice is harmless, so
+        // every entry point that needs it goes through this type.
+        Encoding.RegisterProvider(CachedCodePagesProvider.Instance);
         Windows1252 = Encoding.GetEncoding(1252);
     }
 
