@@ -1,4 +1,5 @@
 using Azure;
+using Azure.Core.Pipeline;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
@@ -15,12 +16,20 @@ internal sealed class StorageInspector
     private readonly BlobServiceClient _blob;
     private readonly QueueServiceClient _queue;
 
-    public StorageInspector(AzuriteServer azurite)
+    /// <param name="azurite">The Azurite to read, with its account key.</param>
+    /// <param name="transport">For an Azurite over HTTPS: a transport that trusts its certificate.</param>
+    public StorageInspector(AzuriteServer azurite, HttpPipelineTransport? transport = null)
     {
         var blobOptions = new BlobClientOptions(BlobClientOptions.ServiceVersion.V2025_11_05);
         blobOptions.Retry.MaxRetries = 0;
         var queueOptions = new QueueClientOptions(QueueClientOptions.ServiceVersion.V2025_11_05) { MessageEncoding = QueueMessageEncoding.None };
         queueOptions.Retry.MaxRetries = 0;
+        if (transport is not null)
+        {
+            blobOptions.Transport = transport;
+            queueOptions.Transport = transport;
+        }
+
         _blob = new BlobServiceClient(azurite.ConnectionString, blobOptions);
         _queue = new QueueServiceClient(azurite.ConnectionString, queueOptions);
     }
