@@ -198,7 +198,8 @@ public sealed class AzuriteServer : IAsyncDisposable
         foreach (var argument in new[]
                  {
                      hostOption, host, portOption, port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                     "--location", Location, "--silent", "--disableTelemetry", "--skipApiVersionCheck",
+                     // No --skipApiVersionCheck: the adapters' pinned service version must be one Azurite accepts.
+                     "--location", Location, "--silent", "--disableTelemetry",
                  })
         {
             startInfo.ArgumentList.Add(argument);
