@@ -242,6 +242,7 @@ public sealed class AzureBlobMessageStoreTests(AzuriteFixture azurite) : IClassF
         var notifier = azurite.Notifier(AzuriteFixture.NewName("q"), connectionString: connectionString);
         var queueError = await Assert.ThrowsAsync<NotifierException>(() => notifier.InitializeAsync(CancellationToken.None));
         Assert.Contains("the account key or SAS is wrong", queueError.Message, StringComparison.Ordinal);
+        Assert.False(queueError.IsTransient);
     }
 
     [Fact]

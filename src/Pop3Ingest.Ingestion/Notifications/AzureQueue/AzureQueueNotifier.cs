@@ -109,7 +109,7 @@ internal sealed class AzureQueueNotifier : INotifier
         }
         catch (Exception e) when (_errors.Describe(e, operation, cancellationToken) is { } failure)
         {
-            throw new NotifierException(failure.Message, failure);
+            throw new NotifierException(failure.Message, failure, failure.IsTransient);
         }
     }
 
