@@ -25,23 +25,20 @@ namespace Pop3Ingest.IntegrationTests;
 /// another audience is refused as a token, and a credential that cannot get a token says so. Bearer tokens are only
 /// ever sent over TLS, so this needs Azurite's HTTPS.
 /// </summary>
-public sealed class AzureTokenCredentialTests : IAsyncLifetime
+public sealed class AzureTokenCredentialTests(AzuriteOAuthFixture fixture) : IClassFixture<AzuriteOAuthFixture>
 {
     private const string BlobName = "alice/2026/11/23/0123456789abcdef0123456789abcdef.eml";
     private static readonly BlobProperties s_properties = new("alice", "0123456789abcdef0123456789abcdef");
-    private AzuriteServer _azurite = null!;
-
-    public async Task InitializeAsync() => _azurite = await AzuriteServer.StartWithOAuthAsync();
-
-    public async Task DisposeAsync() => await _azurite.DisposeAsync();
+    private readonly AzuriteServer _azurite = fixture.Server;
 
     [Fact]
     public async Task A_storage_token_writes_blobs_and_events_over_https()
     {
         var credential = new FakeTokenCredential("https://storage.azure.com");
+        var (container, queue) = (AzuriteFixture.NewName("c"), AzuriteFixture.NewName("q"));
         var settings = Settings() with { BlockSize = 64 * 1024 };
-        var store = new AzureBlobMessageStore(new StorageEndpoint(_azurite.BlobEndpoint, StorageCredential.Token(credential)), "mail", settings, NullLogger.Instance);
-        var notifier = new AzureQueueNotifier(new StorageEndpoint(_azurite.QueueEndpoint, StorageCredential.Token(credential)), "events",
+        var store = new AzureBlobMessageStore(new StorageEndpoint(_azurite.BlobEndpoint, StorageCredential.Token(credential)), container, settings, NullLogger.Instance);
+        var notifier = new AzureQueueNotifier(new StorageEndpoint(_azurite.QueueEndpoint, StorageCredential.Token(credential)), queue,
             QueueMessageEncoding.Base64, settings, NullLogger.Instance);
 
         Assert.Contains("does not exist", await store.CheckAsync(CancellationToken.None), StringComparison.Ordinal);
@@ -77,7 +74,7 @@ public sealed class AzureTokenCredentialTests : IAsyncLifetime
 
         Assert.Equal([BlobName, largeName], listed.Select(b => b.BlobName).Order(StringComparer.Ordinal));
         var inspector = new StorageInspector(_azurite, Transport());
-        var message = Assert.Single(await inspector.ReceiveAllAsync("events"));
+        var message = Assert.Single(await inspector.ReceiveAllAsync(queue));
         Assert.Equal("alice:" + BlobNaming.IdOf("u1"), JsonDocument.Parse(Convert.FromBase64String(message.Text)).RootElement.GetProperty("id").GetString());
         Assert.True(credential.Requests > 0);
         Assert.All(credential.Scopes, scope => Assert.Equal("https://storage.azure.com/.default", scope));
@@ -87,12 +84,12 @@ public sealed class AzureTokenCredentialTests : IAsyncLifetime
     public async Task A_token_for_another_audience_is_refused_as_a_token_and_no_token_is_named_as_such()
     {
         var wrong = new FakeTokenCredential("https://vault.azure.net");
-        var store = new AzureBlobMessageStore(new StorageEndpoint(_azurite.BlobEndpoint, StorageCredential.Token(wrong)), "mail", Settings(), NullLogger.Instance);
+        var store = new AzureBlobMessageStore(new StorageEndpoint(_azurite.BlobEndpoint, StorageCredential.Token(wrong)), AzuriteFixture.NewName("c"), Settings(), NullLogger.Instance);
         var refused = await Assert.ThrowsAsync<StoreException>(() => store.InitializeAsync(CancellationToken.None));
         Assert.Contains("the token was not accepted", refused.Message, StringComparison.Ordinal);
         Assert.False(refused.IsTransient);
 
-        var none = new AzureQueueNotifier(new StorageEndpoint(_azurite.QueueEndpoint, StorageCredential.Token(new NoTokenCredential())), "events",
+        var none = new AzureQueueNotifier(new StorageEndpoint(_azurite.QueueEndpoint, StorageCredential.Token(new NoTokenCredential())), AzuriteFixture.NewName("q"),
             QueueMessageEncoding.Base64, Settings(), NullLogger.Instance);
         var error = await Assert.ThrowsAsync<NotifierException>(() => none.InitializeAsync(CancellationToken.None));
         Assert.Contains("Azure.Identity could not get a token (ManagedIdentityCredential: no identity here)", error.Message, StringComparison.Ordinal);
