@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Azure.Core.Pipeline;
+using Azure.Storage.Blobs;
 using Pop3Ingest.Ingestion.Azure;
 using Pop3Ingest.Ingestion.Notifications;
 using Pop3Ingest.Ingestion.Storage;
@@ -188,6 +189,7 @@ public sealed class AzureBlobMessageStoreTests(AzuriteFixture azurite) : IClassF
         var notifier = azurite.Notifier(AzuriteFixture.NewName("q"), connectionString: connectionString);
         var queueError = await Assert.ThrowsAsync<NotifierException>(() => notifier.InitializeAsync(CancellationToken.None));
         Assert.Contains("the account key or SAS is wrong", queueError.Message, StringComparison.Ordinal);
+        Assert.False(queueError.IsTransient);
     }
 
     [Fact]
@@ -275,6 +277,20 @@ public sealed class AzureBlobMessageStoreTests(AzuriteFixture azurite) : IClassF
         Assert.Contains("busy or failing", error.Message, StringComparison.Ordinal);
         Assert.Contains("HTTP 503 ServerBusy", error.Message, StringComparison.Ordinal);
         Assert.Equal(3, always.Faults); // the first try and two retries
+    }
+
+    [Fact]
+    public async Task The_sdk_default_service_version_is_refused_by_azurite_and_the_pinned_one_is_not()
+    {
+        // Azure.Storage.Blobs 12.30 calls with 2026-10-06 unless told otherwise; Azurite 3.35 knows versions up to 2025-11-05.
+        var newest = azurite.Store(AzuriteFixture.NewName("c"), AzuriteFixture.FastRetries with { BlobServiceVersion = BlobClientOptions.ServiceVersion.V2026_10_06 });
+        var error = await Assert.ThrowsAsync<StoreException>(() => newest.InitializeAsync(CancellationToken.None));
+        Assert.Contains("HTTP 400 InvalidHeaderValue", error.Message, StringComparison.Ordinal);
+        Assert.False(error.IsTransient);
+
+        var pinned = azurite.Store(AzuriteFixture.NewName("c"));
+        await pinned.InitializeAsync(CancellationToken.None);
+        Assert.Equal(BlobClientOptions.ServiceVersion.V2025_11_05, new AzureStorageSettings().BlobServiceVersion);
     }
 
     private static int FreePort()

@@ -12,8 +12,9 @@ using Pop3Ingest.IntegrationTests.Support;
 namespace Pop3Ingest.IntegrationTests;
 
 /// <summary>
-/// HTTP faults a real Azurite will not produce on demand, injected between the adapters and Azurite: 500 answers
-/// (retried, then a clear transient error) and a service that never answers (cut off by the network timeout).
+/// HTTP faults a real Azurite will not produce on demand, injected as the SDK clients' HTTP transport, below their
+/// retry policy: 500 answers (retried by the SDK, then a clear transient error) and a service that never answers (cut
+/// off by the network timeout, each attempt).
 /// </summary>
 public sealed class AzureHttpFaultTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 {

@@ -123,5 +123,6 @@ public sealed class AzureQueueNotifierTests(AzuriteFixture azurite) : IClassFixt
 
         Assert.Contains($"Azure Queue Storage at {own.QueueEndpoint}", error.Message, StringComparison.Ordinal);
         Assert.Contains("cannot connect after 3 tries", error.Message, StringComparison.Ordinal);
+        Assert.True(error.IsTransient);
     }
 }

@@ -57,7 +57,7 @@ public sealed class AzureWorkerConfigurationTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_folder, "secrets"));
         await File.WriteAllTextAsync(Path.Combine(_folder, "secrets", "storage.txt"), "UseDevelopmentStorage=true\n");
         var path = WriteConfig(
-            Json("""{ "Provider": "AzureBlob", "ConnectionStringFile": "secrets/storage.txt", "Container": "mail" }"""),
+            Json("""{ "Provider": "AzureBlob", "ConnectionStringFile": "secrets/storage.txt", "Container": "mail", "ServiceVersion": "2025-05-05" }"""),
             Json("""{ "Provider": "AzureQueue", "ConnectionString": "UseDevelopmentStorage=true", "Queue": "mail-events", "MessageEncoding": "None" }"""));
 
         await using var context = WorkerContext.TryCreate(path, TextWriter.Null, out var exit);
@@ -97,6 +97,9 @@ public sealed class AzureWorkerConfigurationTests : IDisposable
     [InlineData("""{ "Provider": "AzureBlob", "ConnectionString": "UseDevelopmentStorage=true" }""", null, "Pop3Ingest:Storage:Container is required")]
     [InlineData("""{ "Provider": "AzureBlob", "ConnectionString": "UseDevelopmentStorage=true", "Container": "Mail--Box" }""", null, "Pop3Ingest:Storage:Container: 'Mail--Box' is not a container name")]
     [InlineData("""{ "Container": "mail" }""", null, "Pop3Ingest:Storage:Container is set, but Pop3Ingest:Storage:Provider is FileSystem")]
+    [InlineData("""{ "ServiceVersion": "2025-11-05" }""", null, "Pop3Ingest:Storage:ServiceVersion is set, but Pop3Ingest:Storage:Provider is FileSystem")]
+    [InlineData("""{ "Provider": "AzureBlob", "ConnectionString": "UseDevelopmentStorage=true", "Container": "mail", "ServiceVersion": "2099-01-01" }""", null, "Pop3Ingest:Storage:ServiceVersion: '2099-01-01' is not a Blob service version this program knows (")]
+    [InlineData("""{ }""", """{ "Provider": "AzureQueue", "ConnectionString": "UseDevelopmentStorage=true", "Queue": "events", "ServiceVersion": "latest" }""", "Pop3Ingest:Notifications:ServiceVersion: 'latest' is not a Queue service version this program knows (")]
     [InlineData("""{ }""", """{ "Provider": "ServiceBus" }""", "Pop3Ingest:Notifications:Provider: 'ServiceBus' is not a known provider (None, AzureQueue)")]
     [InlineData("""{ }""", """{ "Provider": "AzureQueue", "ConnectionString": "UseDevelopmentStorage=true" }""", "Pop3Ingest:Notifications:Queue is required")]
     [InlineData("""{ }""", """{ "Provider": "AzureQueue", "ConnectionString": "UseDevelopmentStorage=true", "Queue": "-events" }""", "Pop3Ingest:Notifications:Queue: '-events' is not a queue name")]

@@ -1,39 +1,51 @@
+using Azure;
 using Azure.Core;
-using Azure.Core.Pipeline;
+using Azure.Storage;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
 
 namespace Pop3Ingest.Ingestion.Azure;
 
-/// <summary>How requests are authorized: an account key (Shared Key), a SAS token, or an Azure.Identity token credential.</summary>
+/// <summary>
+/// How requests are authorized: an account key (Shared Key), a SAS token, or an Azure.Identity token credential. Each
+/// makes the SDK's client with the SDK's own credential type, so that the secret stays out of every URL (a SAS goes in
+/// as <see cref="AzureSasCredential"/>, not in the endpoint's query: blob URLs end up in events and messages).
+/// </summary>
 internal sealed class StorageCredential
 {
-    /// <summary>The OAuth scope of Azure Storage (Blob and Queue alike).</summary>
-    public const string StorageScope = "https://storage.azure.com/.default";
+    private readonly Func<Uri, BlobClientOptions, BlobServiceClient> _blob;
+    private readonly Func<Uri, QueueClientOptions, QueueServiceClient> _queue;
 
-    private readonly Func<HttpPipelinePolicy?> _perCall;
-    private readonly Func<HttpPipelinePolicy?> _perRetry;
-
-    private StorageCredential(string kind, Func<HttpPipelinePolicy?> perCall, Func<HttpPipelinePolicy?> perRetry)
+    private StorageCredential(string kind, Func<Uri, BlobClientOptions, BlobServiceClient> blob, Func<Uri, QueueClientOptions, QueueServiceClient> queue)
     {
         Kind = kind;
-        _perCall = perCall;
-        _perRetry = perRetry;
+        _blob = blob;
+        _queue = queue;
     }
 
     /// <summary>For messages: "account key", "SAS", "token credential"; never the secret.</summary>
     public string Kind { get; }
 
-    public static StorageCredential SharedKey(string accountName, byte[] key) =>
-        new("account key", () => null, () => new SharedKeyPolicy(accountName, key));
+    public bool IsToken => Kind == "token credential";
 
-    public static StorageCredential Sas(string token) =>
-        new("SAS", () => new SasPolicy(token), () => null);
+    public static StorageCredential SharedKey(string accountName, byte[] key)
+    {
+        var credential = new StorageSharedKeyCredential(accountName, Convert.ToBase64String(key));
+        return new("account key", (uri, options) => new BlobServiceClient(uri, credential, options), (uri, options) => new QueueServiceClient(uri, credential, options));
+    }
+
+    public static StorageCredential Sas(string token)
+    {
+        var credential = new AzureSasCredential(token);
+        return new("SAS", (uri, options) => new BlobServiceClient(uri, credential, options), (uri, options) => new QueueServiceClient(uri, credential, options));
+    }
 
     public static StorageCredential Token(TokenCredential credential) =>
-        new("token credential", () => null, () => new BearerTokenAuthenticationPolicy(credential, StorageScope));
+        new("token credential", (uri, options) => new BlobServiceClient(uri, credential, options), (uri, options) => new QueueServiceClient(uri, credential, options));
 
-    internal HttpPipelinePolicy? CreatePerCallPolicy() => _perCall();
+    internal BlobServiceClient BlobService(Uri serviceUri, BlobClientOptions options) => _blob(serviceUri, options);
 
-    internal HttpPipelinePolicy? CreatePerRetryPolicy() => _perRetry();
+    internal QueueServiceClient QueueService(Uri serviceUri, QueueClientOptions options) => _queue(serviceUri, options);
 }
 
 /// <summary>One storage service (the Blob or the Queue endpoint of an account) and how to authorize against it.</summary>

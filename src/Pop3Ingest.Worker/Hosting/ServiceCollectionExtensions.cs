@@ -49,7 +49,7 @@ internal static class ServiceCollectionExtensions
             {
                 return new AzureBlobMessageStore(
                     AzureEndpointFactory.Blob(storage, sp.GetRequiredService<TokenCredential>), storage.Container!,
-                    new AzureStorageSettings(), sp.GetRequiredService<ILogger<AzureBlobMessageStore>>());
+                    AzureEndpointFactory.BlobSettings(storage), sp.GetRequiredService<ILogger<AzureBlobMessageStore>>());
             }
 
             return new FileSystemMessageStore(storage.Root!);
@@ -63,7 +63,7 @@ internal static class ServiceCollectionExtensions
                 var notifications = sp.GetRequiredService<IOptions<Pop3IngestOptions>>().Value.Notifications;
                 return new AzureQueueNotifier(
                     AzureEndpointFactory.Queue(notifications, sp.GetRequiredService<TokenCredential>), notifications.Queue!,
-                    notifications.MessageEncoding, new AzureStorageSettings(), sp.GetRequiredService<ILogger<AzureQueueNotifier>>());
+                    notifications.MessageEncoding, AzureEndpointFactory.QueueSettings(notifications), sp.GetRequiredService<ILogger<AzureQueueNotifier>>());
             });
         }
         services.AddSingleton(sp =>

@@ -71,6 +71,9 @@ public sealed class StorageOptions
 
     /// <summary>AzureBlob: the container (created if missing).</summary>
     public string? Container { get; set; }
+
+    /// <summary>AzureBlob: the Blob service version (<c>yyyy-MM-dd</c>) requests are made with; null: 2025-11-05, which Azure and Azurite 3.35 accept.</summary>
+    public string? ServiceVersion { get; set; }
 }
 
 public sealed class NotificationsOptions
@@ -89,6 +92,9 @@ public sealed class NotificationsOptions
 
     /// <summary>AzureQueue: the queue (created if missing).</summary>
     public string? Queue { get; set; }
+
+    /// <summary>AzureQueue: the Queue service version (<c>yyyy-MM-dd</c>) requests are made with; null: 2025-11-05, which Azure and Azurite 3.35 accept.</summary>
+    public string? ServiceVersion { get; set; }
 
     /// <summary>AzureQueue: Base64 (the default; what Azure Functions reads) or None (XML-escaped JSON).</summary>
     public QueueMessageEncoding MessageEncoding { get; set; } = QueueMessageEncoding.Base64;

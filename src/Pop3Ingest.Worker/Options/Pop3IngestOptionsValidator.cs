@@ -208,7 +208,7 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
 
             NotForProvider(key, StorageProviders.FileSystem, errors,
                 ("ConnectionString", storage.ConnectionString), ("ConnectionStringFile", storage.ConnectionStringFile),
-                ("ServiceUri", storage.ServiceUri), ("Container", storage.Container));
+                ("ServiceUri", storage.ServiceUri), ("Container", storage.Container), ("ServiceVersion", storage.ServiceVersion));
             return;
         }
 
@@ -228,6 +228,12 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
             errors.Add($"{key}:Container: '{storage.Container}' is not a container name (3-63 lower-case letters, digits and single hyphens, " +
                 "starting and ending with a letter or digit).");
         }
+
+        if (storage.ServiceVersion is { } version && !AzureStorageSettings.TryParseBlobVersion(version, out _))
+        {
+            errors.Add($"{key}:ServiceVersion: '{version}' is not a Blob service version this program knows " +
+                $"({string.Join(", ", AzureStorageSettings.KnownBlobVersions().TakeLast(4))}, or earlier); the default is {AzureStorageSettings.DefaultServiceVersion}.");
+        }
     }
 
     private static void ValidateNotifications(NotificationsOptions notifications, List<string> errors)
@@ -237,7 +243,7 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
         {
             NotForProvider(key, NotificationProviders.None, errors,
                 ("ConnectionString", notifications.ConnectionString), ("ConnectionStringFile", notifications.ConnectionStringFile),
-                ("ServiceUri", notifications.ServiceUri), ("Queue", notifications.Queue));
+                ("ServiceUri", notifications.ServiceUri), ("Queue", notifications.Queue), ("ServiceVersion", notifications.ServiceVersion));
             return;
         }
 
@@ -256,6 +262,12 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
         {
             errors.Add($"{key}:Queue: '{notifications.Queue}' is not a queue name (3-63 lower-case letters, digits and single hyphens, " +
                 "starting and ending with a letter or digit).");
+        }
+
+        if (notifications.ServiceVersion is { } version && !AzureStorageSettings.TryParseQueueVersion(version, out _))
+        {
+            errors.Add($"{key}:ServiceVersion: '{version}' is not a Queue service version this program knows " +
+                $"({string.Join(", ", AzureStorageSettings.KnownQueueVersions().TakeLast(4))}, or earlier); the default is {AzureStorageSettings.DefaultServiceVersion}.");
         }
 
         if (!Enum.IsDefined(notifications.MessageEncoding))

@@ -27,16 +27,18 @@ public sealed class AzuriteServer : IAsyncDisposable
 
     private readonly string _blobBinary;
     private readonly string _queueBinary;
+    private readonly TestCertificate? _certificate;
     private readonly OutputTail _output = new();
     private Process? _blob;
     private Process? _queue;
     private int _disposed;
 
-    private AzuriteServer(string location, string blobBinary, string queueBinary)
+    private AzuriteServer(string location, string blobBinary, string queueBinary, TestCertificate? certificate)
     {
         Location = location;
         _blobBinary = blobBinary;
         _queueBinary = queueBinary;
+        _certificate = certificate;
     }
 
     /// <summary>The data folder (<c>--location</c>).</summary>
@@ -46,9 +48,14 @@ public sealed class AzuriteServer : IAsyncDisposable
 
     public int QueuePort { get; private set; }
 
-    public Uri BlobEndpoint => new($"http://127.0.0.1:{BlobPort}/{AccountName}");
+    public Uri BlobEndpoint => new($"{Scheme}://127.0.0.1:{BlobPort}/{AccountName}");
 
-    public Uri QueueEndpoint => new($"http://127.0.0.1:{QueuePort}/{AccountName}");
+    public Uri QueueEndpoint => new($"{Scheme}://127.0.0.1:{QueuePort}/{AccountName}");
+
+    /// <summary>The certificate Azurite serves HTTPS with, when started by <see cref="StartWithOAuthAsync"/>.</summary>
+    internal TestCertificate? Certificate => _certificate;
+
+    private string Scheme => _certificate is null ? "http" : "https";
 
     /// <summary>Account key and explicit endpoints, as for a storage account on other ports.</summary>
     public string ConnectionString =>
@@ -56,11 +63,21 @@ public sealed class AzuriteServer : IAsyncDisposable
 
     public bool IsRunning => _blob is { HasExited: false } && _queue is { HasExited: false };
 
-    public static async Task<AzuriteServer> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<AzuriteServer> StartAsync(CancellationToken cancellationToken = default) => StartAsync(https: false, cancellationToken);
+
+    /// <summary>
+    /// Azurite over HTTPS (a certificate made for the test, in its data folder) with <c>--oauth basic</c>: besides keys
+    /// and SAS it takes bearer tokens, checking their issuer, audience and lifetime but not their signature.
+    /// </summary>
+    public static Task<AzuriteServer> StartWithOAuthAsync(CancellationToken cancellationToken = default) => StartAsync(https: true, cancellationToken);
+
+    private static async Task<AzuriteServer> StartAsync(bool https, CancellationToken cancellationToken)
     {
         var blob = FindBinary("azurite-blob");
         var queue = FindBinary("azurite-queue");
-        var server = new AzuriteServer(Directory.CreateTempSubdirectory("p3i-azurite-").FullName, blob, queue);
+        var location = Directory.CreateTempSubdirectory("p3i-azurite-").FullName;
+        var certificate = https ? await TestCertificate.CreateAsync(location, cancellationToken) : null;
+        var server = new AzuriteServer(location, blob, queue, certificate);
         try
         {
             // Free ports can be taken by someone else before Azurite binds them: retry with new ones.
@@ -181,10 +198,19 @@ public sealed class AzuriteServer : IAsyncDisposable
         foreach (var argument in new[]
                  {
                      hostOption, host, portOption, port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                     "--location", Location, "--silent", "--disableTelemetry", "--skipApiVersionCheck",
+                     // No --skipApiVersionCheck: the adapters' pinned service version must be one Azurite accepts.
+                     "--location", Location, "--silent", "--disableTelemetry",
                  })
         {
             startInfo.ArgumentList.Add(argument);
+        }
+
+        if (_certificate is { } certificate)
+        {
+            foreach (var argument in new[] { "--cert", certificate.CertificatePemPath, "--key", certificate.KeyPemPath, "--oauth", "basic" })
+            {
+                startInfo.ArgumentList.Add(argument);
+            }
         }
 
         var process = new Process { StartInfo = startInfo };

@@ -33,9 +33,16 @@ internal sealed record TestCertificate(string CertificatePemPath, string KeyPemP
         await File.WriteAllTextAsync(result.CertificatePemPath, certificatePem + "\n", cancellationToken);
         await File.WriteAllTextAsync(result.KeyPemPath, keyPem + "\n", cancellationToken);
         await File.WriteAllTextAsync(result.CombinedPemPath, keyPem + "\n" + certificatePem + "\n", cancellationToken);
-        Posix.SetMode(result.CertificatePemPath, "644");
-        Posix.SetMode(result.KeyPemPath, "600");
-        Posix.SetMode(result.CombinedPemPath, "600");
+        // BCL calls rather than Posix.SetMode: the benchmark program compiles this file without the test support.
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("The test servers run on Linux only.");
+        }
+
+        const UnixFileMode ownerReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        File.SetUnixFileMode(result.CertificatePemPath, ownerReadWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        File.SetUnixFileMode(result.KeyPemPath, ownerReadWrite);
+        File.SetUnixFileMode(result.CombinedPemPath, ownerReadWrite);
         return result;
     }
 }

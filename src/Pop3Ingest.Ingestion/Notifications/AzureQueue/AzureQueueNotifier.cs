@@ -1,5 +1,6 @@
 using System.Text;
-using Azure.Core;
+using Azure;
+using Azure.Storage.Queues;
 using Microsoft.Extensions.Logging;
 using Pop3Ingest.Ingestion.Azure;
 using Pop3Ingest.Ingestion.Diagnostics;
@@ -9,12 +10,17 @@ using Pop3Ingest.Ingestion.Storage;
 namespace Pop3Ingest.Ingestion.Notifications.AzureQueue;
 
 /// <summary>
-/// Announces stored messages on an Azure Storage queue (README.md, "The event"): one CloudEvent per message through the
-/// Queue REST API's Put Message, never expiring (<c>messagettl=-1</c>), Base64 encoded by default, within 64 KiB.
+/// Announces stored messages on an Azure Storage queue (README.md, "The event") through Azure.Storage.Queues'
+/// <see cref="QueueClient"/>: one CloudEvent per message, never expiring (<c>messagettl=-1</c>), Base64 encoded by
+/// default, within 64 KiB.
 /// </summary>
 internal sealed class AzureQueueNotifier : INotifier
 {
-    private readonly StorageServiceClient _client;
+    /// <summary>Put Message's <c>messagettl=-1</c>: the message never expires (version 2017-07-29 and later); consumers may be down for days.</summary>
+    private static readonly TimeSpan s_neverExpires = TimeSpan.FromSeconds(-1);
+
+    private readonly QueueClient _client;
+    private readonly StorageErrors _errors;
     private readonly string _queue;
     private readonly QueueMessageEncoding _encoding;
     private readonly ILogger _logger;
@@ -23,7 +29,14 @@ internal sealed class AzureQueueNotifier : INotifier
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(settings);
-        _client = new StorageServiceClient("Azure Queue Storage", "Storage Queue Data Contributor", endpoint, settings);
+        var sdkEncoding = encoding switch
+        {
+            QueueMessageEncoding.Base64 => global::Azure.Storage.Queues.QueueMessageEncoding.Base64,
+            QueueMessageEncoding.None => global::Azure.Storage.Queues.QueueMessageEncoding.None,
+            _ => throw new ArgumentOutOfRangeException(nameof(encoding), encoding, "Unknown queue message encoding."),
+        };
+        _client = endpoint.Credential.QueueService(endpoint.ServiceUri, settings.QueueOptions(sdkEncoding)).GetQueueClient(queue);
+        _errors = new StorageErrors("Azure Queue Storage", "Storage Queue Data Contributor", endpoint, settings);
         _queue = queue;
         _encoding = encoding;
         _logger = logger;
@@ -33,102 +46,77 @@ internal sealed class AzureQueueNotifier : INotifier
 
     public string Queue => _queue;
 
-    public Task InitializeAsync(CancellationToken cancellationToken) => GuardAsync(async () =>
+    public Task InitializeAsync(CancellationToken cancellationToken) => GuardAsync($"creating the queue '{_queue}'", async operation =>
     {
-        var operation = $"creating the queue '{_queue}'";
-        using var message = _client.CreateMessage(RequestMethod.Put, _client.UriOf(_queue));
-        var response = await _client.SendAsync(message, operation, cancellationToken).ConfigureAwait(false);
-        switch (response.Status)
+        try
         {
-            case 201:
-                Log.QueueCreated(_logger, _queue, _client.ServiceUri.ToString());
-                return;
-            case 204 or 409:
-                return; // exists (409 QueueAlreadyExists: with other metadata, which does not matter here)
+            // 201 created; 204 it exists with the same metadata.
+            var response = await _client.CreateAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (response.Status == 201)
+            {
+                Log.QueueCreated(_logger, _queue, _errors.ServiceUri.ToString());
+            }
         }
-
-        var failure = await _client.FailureAsync(response, operation, cancellationToken).ConfigureAwait(false);
-        if (failure.Failure == AzureStorageFailure.NotPermitted)
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            // QueueAlreadyExists, with other metadata, which does not matter here.
+        }
+        catch (RequestFailedException e) when (e.Status > 0 && _errors.Refused(e, operation) is { Failure: AzureStorageFailure.NotPermitted } failure)
         {
             // A SAS or a role that may add messages need not be allowed to create queues.
             Log.QueueNotCreated(_logger, _queue, failure.Message);
-            return;
         }
+    }, cancellationToken);
 
-        throw failure;
-    });
+    public Task PingAsync(CancellationToken cancellationToken) => GuardAsync($"reading the queue '{_queue}'", async _ =>
+        await _client.GetPropertiesAsync(cancellationToken).ConfigureAwait(false), cancellationToken);
 
-    public Task PingAsync(CancellationToken cancellationToken) => GuardAsync(async () =>
+    public Task<string> CheckAsync(CancellationToken cancellationToken) => GuardAsync($"reading the queue '{_queue}'", async _ =>
     {
-        var operation = $"reading the queue '{_queue}'";
-        using var message = _client.CreateMessage(RequestMethod.Get, _client.UriOf(_queue), "comp=metadata");
-        var response = await _client.SendAsync(message, operation, cancellationToken).ConfigureAwait(false);
-        if (response.Status != 200)
+        try
         {
-            throw await _client.FailureAsync(response, operation, cancellationToken).ConfigureAwait(false);
+            await _client.GetPropertiesAsync(cancellationToken).ConfigureAwait(false);
+            return $"queue {_queue} at {_errors.ServiceUri}";
         }
-    });
-
-    public Task<string> CheckAsync(CancellationToken cancellationToken) => GuardAsync(async () =>
-    {
-        var operation = $"reading the queue '{_queue}'";
-        using var message = _client.CreateMessage(RequestMethod.Get, _client.UriOf(_queue), "comp=metadata");
-        var response = await _client.SendAsync(message, operation, cancellationToken).ConfigureAwait(false);
-        return response.Status switch
+        catch (RequestFailedException e) when (e.Status == 404)
         {
-            200 => $"queue {_queue} at {_client.ServiceUri}",
-            404 => $"queue {_queue} does not exist at {_client.ServiceUri}; the first run creates it",
-            _ => throw await _client.FailureAsync(response, operation, cancellationToken).ConfigureAwait(false),
-        };
-    });
+            return $"queue {_queue} does not exist at {_errors.ServiceUri}; the first run creates it";
+        }
+    }, cancellationToken);
 
     public Task PublishAsync(MessageEventData data, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(data);
-        return GuardAsync(async () =>
+        var eventId = BlobNaming.EventIdOf(data.Account, data.Uidl, data.Generation);
+        var (json, bytes, truncated) = CloudEventWriter.ToQueueMessage(data, _encoding);
+        if (truncated)
         {
-            var eventId = BlobNaming.EventIdOf(data.Account, data.Uidl, data.Generation);
-            var (text, truncated) = CloudEventWriter.ToQueueMessageText(data, _encoding);
-            if (truncated)
-            {
-                Log.EventTruncated(_logger, eventId, Encoding.UTF8.GetByteCount(text));
-            }
+            Log.EventTruncated(_logger, eventId, bytes);
+        }
 
-            var operation = $"Put Message {eventId} to the queue '{_queue}'";
-            var body = $"<?xml version=\"1.0\" encoding=\"utf-8\"?><QueueMessage><MessageText>{text}</MessageText></QueueMessage>";
-            // messagettl=-1: the message never expires (version 2017-07-29 and later); consumers may be down for days.
-            using var message = _client.CreateMessage(RequestMethod.Post, _client.UriOf($"{_queue}/messages"), "messagettl=-1");
-            message.Request.Headers.Add(HttpHeader.Names.ContentType, "application/xml; charset=utf-8");
-            message.Request.Content = RequestContent.Create(Encoding.UTF8.GetBytes(body));
-            var response = await _client.SendAsync(message, operation, cancellationToken).ConfigureAwait(false);
-            if (response.Status != 201)
-            {
-                throw await _client.FailureAsync(response, operation, cancellationToken).ConfigureAwait(false);
-            }
-        });
+        // The client encodes (Base64) or XML-escapes (None) the JSON as it goes into <MessageText>.
+        return GuardAsync($"Put Message {eventId} to the queue '{_queue}'", async _ =>
+            await _client.SendMessageAsync(new BinaryData(json), visibilityTimeout: null, timeToLive: s_neverExpires, cancellationToken).ConfigureAwait(false),
+            cancellationToken);
     }
 
-    private static async Task<T> GuardAsync<T>(Func<Task<T>> action)
+    /// <summary>Runs one SDK call; what it throws becomes a <see cref="NotifierException"/> naming the operation.</summary>
+    private async Task<T> GuardAsync<T>(string operation, Func<string, Task<T>> action, CancellationToken cancellationToken)
     {
         try
         {
-            return await action().ConfigureAwait(false);
+            return await action(operation).ConfigureAwait(false);
         }
-        catch (AzureStorageException e)
+        catch (Exception e) when (_errors.Describe(e, operation, cancellationToken) is { } failure)
         {
-            throw new NotifierException(e.Message, e);
+            throw new NotifierException(failure.Message, failure, failure.IsTransient);
         }
     }
 
-    private static async Task GuardAsync(Func<Task> action)
-    {
-        try
+    private Task GuardAsync(string operation, Func<string, Task> action, CancellationToken cancellationToken) =>
+        GuardAsync(operation, async o =>
         {
-            await action().ConfigureAwait(false);
-        }
-        catch (AzureStorageException e)
-        {
-            throw new NotifierException(e.Message, e);
-        }
-    }
+            await action(o).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
 }

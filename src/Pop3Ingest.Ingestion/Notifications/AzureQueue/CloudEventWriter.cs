@@ -35,24 +35,33 @@ public static class CloudEventWriter
     }
 
     /// <summary>
-    /// The queue message's text as it goes inside <c>&lt;MessageText&gt;</c>: Base64, or the XML-escaped JSON; cut until
-    /// its UTF-8 length is at most <paramref name="maxBytes"/>.
+    /// The event's JSON for a queue message, cut until its text inside <c>&lt;MessageText&gt;</c> (Base64, or the
+    /// XML-escaped JSON) takes at most <paramref name="maxBytes"/> UTF-8 bytes; with that length, and whether it was cut.
     /// </summary>
-    internal static (string Text, bool Truncated) ToQueueMessageText(MessageEventData data, QueueMessageEncoding encoding, int maxBytes = MaxQueueMessageBytes)
+    internal static (byte[] Json, int EncodedBytes, bool Truncated) ToQueueMessage(MessageEventData data, QueueMessageEncoding encoding, int maxBytes = MaxQueueMessageBytes)
     {
         ArgumentNullException.ThrowIfNull(data);
-        var (text, cut) = EventDataWriter.WriteToFit(
-            (limits, truncated) => Encode(Write(data, limits, truncated), encoding),
-            encoded => Encoding.UTF8.GetByteCount(encoded) <= maxBytes);
-        var bytes = Encoding.UTF8.GetByteCount(text);
+        var (json, cut) = EventDataWriter.WriteToFit(
+            (limits, truncated) => Write(data, limits, truncated),
+            candidate => EncodedBytes(candidate, encoding) <= maxBytes);
+        var bytes = EncodedBytes(json, encoding);
         if (bytes > maxBytes)
         {
             throw new NotifierException(
                 $"The event {BlobNaming.EventIdOf(data.Account, data.Uidl, data.Generation)} takes {bytes} bytes even with every list and text cut; a queue message holds {maxBytes}.");
         }
 
-        return (text, cut);
+        return (json, bytes, cut);
     }
+
+    /// <summary>The queue message's text as it goes inside <c>&lt;MessageText&gt;</c>: Base64, or the XML-escaped JSON.</summary>
+    internal static (string Text, bool Truncated) ToQueueMessageText(MessageEventData data, QueueMessageEncoding encoding, int maxBytes = MaxQueueMessageBytes)
+    {
+        var (json, _, truncated) = ToQueueMessage(data, encoding, maxBytes);
+        return (Encode(json, encoding), truncated);
+    }
+
+    private static int EncodedBytes(byte[] json, QueueMessageEncoding encoding) => Encoding.UTF8.GetByteCount(Encode(json, encoding));
 
     /// <summary>Base64, or the JSON with the three characters XML text cannot hold escaped.</summary>
     internal static string Encode(byte[] json, QueueMessageEncoding encoding) => encoding switch
