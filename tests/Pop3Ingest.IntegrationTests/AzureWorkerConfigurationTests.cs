@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Pop3Ingest.Ingestion.Notifications;
 using Pop3Ingest.Ingestion.Notifications.AzureQueue;
+using Pop3Ingest.Ingestion.Pipeline;
 using Pop3Ingest.Ingestion.Storage;
 using Pop3Ingest.Ingestion.Storage.AzureBlob;
 using Pop3Ingest.Ingestion.Storage.FileSystem;
@@ -70,6 +71,29 @@ public sealed class AzureWorkerConfigurationTests : IDisposable
         var notifier = Assert.IsType<AzureQueueNotifier>(context.Services.GetRequiredService<INotifier>());
         Assert.Equal("mail-events", notifier.Queue);
         Assert.Equal(QueueMessageEncoding.None, context.Options.Notifications.MessageEncoding);
+
+        // Uploads overlap for the Azure store, with the documented defaults and one budget for the process.
+        var ingestion = context.Services.GetRequiredService<IngestionOptions>();
+        Assert.Equal((16, 4 * 1024 * 1024, 64L * 1024 * 1024), (ingestion.Uploads!.MaxInFlight, ingestion.Uploads.MaxMessageBytes, ingestion.Uploads.Budget.Capacity));
+        Assert.Equal(16, ingestion.MaxSendsInFlight);
+    }
+
+    [Fact]
+    public async Task Upload_overlap_and_queue_sends_take_their_settings_and_the_folder_store_gets_no_overlap()
+    {
+        var path = WriteConfig(
+            Json("""{ "Provider": "AzureBlob", "ConnectionString": "UseDevelopmentStorage=true", "Container": "mail", "MaxUploadsInFlight": 1, "UploadBufferBytes": 8388608 }"""),
+            Json("""{ "Provider": "AzureQueue", "ConnectionString": "UseDevelopmentStorage=true", "Queue": "mail-events", "MaxSendsInFlight": 3 }"""));
+
+        await using (var context = WorkerContext.TryCreate(path, TextWriter.Null, out var exit))
+        {
+            Assert.Equal(ExitCodes.Success, exit);
+            var ingestion = context!.Services.GetRequiredService<IngestionOptions>();
+            Assert.Equal((1, 8L * 1024 * 1024, 3), (ingestion.Uploads!.MaxInFlight, ingestion.Uploads.Budget.Capacity, ingestion.MaxSendsInFlight));
+        }
+
+        await using var folder = WorkerContext.TryCreate(WriteConfig(new JsonObject()), TextWriter.Null, out _);
+        Assert.Null(folder!.Services.GetRequiredService<IngestionOptions>().Uploads);
     }
 
     [Fact]
@@ -100,6 +124,11 @@ public sealed class AzureWorkerConfigurationTests : IDisposable
     [InlineData("""{ "ServiceVersion": "2025-11-05" }""", null, "Pop3Ingest:Storage:ServiceVersion is set, but Pop3Ingest:Storage:Provider is FileSystem")]
     [InlineData("""{ "Provider": "AzureBlob", "ConnectionString": "UseDevelopmentStorage=true", "Container": "mail", "ServiceVersion": "2099-01-01" }""", null, "Pop3Ingest:Storage:ServiceVersion: '2099-01-01' is not a Blob service version this program knows (")]
     [InlineData("""{ }""", """{ "Provider": "AzureQueue", "ConnectionString": "UseDevelopmentStorage=true", "Queue": "events", "ServiceVersion": "latest" }""", "Pop3Ingest:Notifications:ServiceVersion: 'latest' is not a Queue service version this program knows (")]
+    [InlineData("""{ "MaxUploadsInFlight": 4 }""", null, "Pop3Ingest:Storage:MaxUploadsInFlight is set, but Pop3Ingest:Storage:Provider is FileSystem")]
+    [InlineData("""{ "Provider": "AzureBlob", "ConnectionString": "UseDevelopmentStorage=true", "Container": "mail", "MaxUploadsInFlight": 0 }""", null, "Pop3Ingest:Storage:MaxUploadsInFlight must be between 1 (no overlap) and 256")]
+    [InlineData("""{ "Provider": "AzureBlob", "ConnectionString": "UseDevelopmentStorage=true", "Container": "mail", "UploadBufferBytes": 1000 }""", null, "Pop3Ingest:Storage:UploadBufferBytes must be between 1048576 (1 MiB)")]
+    [InlineData("""{ }""", """{ "Provider": "AzureQueue", "ConnectionString": "UseDevelopmentStorage=true", "Queue": "events", "MaxSendsInFlight": 1000 }""", "Pop3Ingest:Notifications:MaxSendsInFlight must be between 1 (one after the other) and 256")]
+    [InlineData("""{ }""", """{ "MaxSendsInFlight": 2 }""", "Pop3Ingest:Notifications:MaxSendsInFlight is set, but Pop3Ingest:Notifications:Provider is None")]
     [InlineData("""{ }""", """{ "Provider": "ServiceBus" }""", "Pop3Ingest:Notifications:Provider: 'ServiceBus' is not a known provider (None, AzureQueue)")]
     [InlineData("""{ }""", """{ "Provider": "AzureQueue", "ConnectionString": "UseDevelopmentStorage=true" }""", "Pop3Ingest:Notifications:Queue is required")]
     [InlineData("""{ }""", """{ "Provider": "AzureQueue", "ConnectionString": "UseDevelopmentStorage=true", "Queue": "-events" }""", "Pop3Ingest:Notifications:Queue: '-events' is not a queue name")]

@@ -25,6 +25,7 @@ internal static class FetchStep
 
         var byNumber = fetch.ToDictionary(f => f.Number);
         var readMetadata = run.Options.Sidecar || run.Notifier is not null;
+        await using var uploads = new UploadWindow(run, commit, tally, progress, abort);
         FetchItem? current = null;
         var position = 0;
         try
@@ -37,8 +38,9 @@ internal static class FetchStep
                 {
                     await run.RecordFailureAsync(current.Uidl, $"RETR refused: {refused}", run.Options.MaxAttempts, tally, abort).ConfigureAwait(false);
                 }
-                else if (!await StoreAsync(run, current, message, readMetadata, commit, tally, progress, abort).ConfigureAwait(false))
+                else if (!await StoreAsync(run, current, message, readMetadata, uploads, commit, tally, progress, abort).ConfigureAwait(false))
                 {
+                    await uploads.DrainAsync().ConfigureAwait(false);
                     return new FetchResult(session.IsUsable, StoreFailed: true);
                 }
 
@@ -59,7 +61,8 @@ internal static class FetchStep
                 }
             }
 
-            return new FetchResult(session.IsUsable, commit.StoreFailed);
+            var uploaded = await uploads.DrainAsync().ConfigureAwait(false);
+            return new FetchResult(session.IsUsable, commit.StoreFailed || !uploaded);
         }
         catch (Exception e) when (e is MailboxException or OperationCanceledException)
         {
@@ -69,17 +72,95 @@ internal static class FetchStep
             }
 
             tally.Fail(FailureClassifier.Classify(e, abort) ?? FailureKind.Connection, e.Message);
+            if (!abort.IsCancellationRequested)
+            {
+                // The uploads under way when the server failed still count: what they stored is recorded.
+                await uploads.DrainAsync().ConfigureAwait(false);
+            }
+
             return new FetchResult(SessionUsable: false, commit.StoreFailed);
         }
     }
 
-    /// <summary>Stores one streamed message; false when the store failed (fetching stops, the session stays in step).</summary>
-    private static async Task<bool> StoreAsync(RunServices run, FetchItem item, MailboxMessage message, bool readMetadata, GroupCommit commit, RunTally tally,
-        Action? progress, CancellationToken abort)
+    /// <summary>
+    /// Stores one streamed message, or starts its upload when uploads overlap; false when the store failed (fetching
+    /// stops, the session stays in step).
+    /// </summary>
+    private static async Task<bool> StoreAsync(RunServices run, FetchItem item, MailboxMessage message, bool readMetadata, UploadWindow uploads, GroupCommit commit,
+        RunTally tally, Action? progress, CancellationToken abort)
     {
         // The metadata goes to the sidecar and the event; with neither, reading it would be work for nobody.
-        using var tap = new MessageTap(message.Content!, run.Account.MaxMessageBytes, readMetadata ? new MessageMetadataReader() : null);
-        var result = await StoreOneStep.StoreAsync(run, item, tap, tap, tally, abort).ConfigureAwait(false);
+        MessageTap? tap = new(message.Content!, run.Account.MaxMessageBytes, readMetadata ? new MessageMetadataReader() : null);
+        UploadBuffer? buffer = null;
+        try
+        {
+            buffer = await uploads.ReserveAsync(item.Size).ConfigureAwait(false);
+            if (uploads.StoreFailed)
+            {
+                // An earlier upload failed while room was made: this message is left for the next run.
+                await message.DrainAsync(abort).ConfigureAwait(false);
+                return false;
+            }
+
+            Stream content = tap;
+            if (buffer is not null)
+            {
+                int length;
+                try
+                {
+                    length = await FillAsync(tap, buffer.Bytes.AsMemory(0, buffer.Capacity), abort).ConfigureAwait(false);
+                }
+                catch (MessageTooLargeException e)
+                {
+                    return await AfterUploadsAsync(uploads, message, abort).ConfigureAwait(false) &&
+                        await ConcludeAsync(run, item, message, new StoreOneResult(StoreOutcome.Oversize, Error: e.Message), commit, tally, progress, abort).ConfigureAwait(false);
+                }
+
+                if (length < buffer.Capacity)
+                {
+                    uploads.Start(item, tap, buffer, length);
+                    (tap, buffer) = (null, null);
+                    return true;
+                }
+
+                // Longer than its LIST size promised (and its buffer): streamed as without overlap, the buffer first.
+                content = new PrefixedStream(buffer.Bytes.AsMemory(0, length), tap);
+            }
+
+            if (!await AfterUploadsAsync(uploads, message, abort).ConfigureAwait(false))
+            {
+                return false;
+            }
+
+            var result = await StoreOneStep.StoreAsync(run, item, content, tap, tally, abort).ConfigureAwait(false);
+            return await ConcludeAsync(run, item, message, result, commit, tally, progress, abort).ConfigureAwait(false);
+        }
+        finally
+        {
+            tap?.Dispose();
+            buffer?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Waits until the uploads before a message are done and concluded (a message that streams straight through goes
+    /// after them); false, with the message drained to keep the session in step, when one of them failed.
+    /// </summary>
+    private static async Task<bool> AfterUploadsAsync(UploadWindow uploads, MailboxMessage message, CancellationToken abort)
+    {
+        if (await uploads.DrainAsync().ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        await message.DrainAsync(abort).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>Concludes a message stored in the fetch step itself: counted, recorded, added to the group commit; false when the store failed.</summary>
+    private static async Task<bool> ConcludeAsync(RunServices run, FetchItem item, MailboxMessage message, StoreOneResult result, GroupCommit commit, RunTally tally,
+        Action? progress, CancellationToken abort)
+    {
         switch (result.Outcome)
         {
             case StoreOutcome.Oversize:
@@ -98,5 +179,18 @@ internal static class FetchStep
                 progress?.Invoke();
                 return true;
         }
+    }
+
+    /// <summary>Reads until the buffer is full or the message ends.</summary>
+    private static async Task<int> FillAsync(Stream content, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        var filled = 0;
+        int read;
+        while (filled < buffer.Length && (read = await content.ReadAsync(buffer[filled..], cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            filled += read;
+        }
+
+        return filled;
     }
 }

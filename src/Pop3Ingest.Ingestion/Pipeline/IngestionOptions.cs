@@ -17,4 +17,10 @@ public sealed record IngestionOptions
 
     /// <summary>The longest a stored message waits for its group commit.</summary>
     public TimeSpan GroupCommitInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Overlapped uploads (a store far away); null: each message is stored before the next is read.</summary>
+    public UploadOverlap? Uploads { get; init; }
+
+    /// <summary>Queue messages of one group commit sent at once (<c>Notifications:MaxSendsInFlight</c>); 1: one after the other.</summary>
+    public int MaxSendsInFlight { get; init; } = 16;
 }

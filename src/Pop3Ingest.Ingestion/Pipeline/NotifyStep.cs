@@ -18,22 +18,55 @@ internal sealed class NotifyStep(RunServices run, INotifier notifier)
 
     /// <summary>
     /// Announces a group the store has just made durable (stored at <paramref name="at"/>) and records those announced as
-    /// Notified; returns them, in order, up to the first queue failure.
+    /// Notified; returns them, in order. Up to <see cref="IngestionOptions.MaxSendsInFlight"/> sends are under way at
+    /// once; after the first failure no more are started, and those already under way finish: each message that was
+    /// sent is announced, whatever happened to the others.
     /// </summary>
     public async Task<List<Committed>> AnnounceAsync(IReadOnlyList<Committed> batch, DateTimeOffset at, RunTally tally, CancellationToken cancellationToken)
     {
-        var announced = new List<Committed>(batch.Count);
-        foreach (var committed in batch)
+        var failures = new NotifierException?[batch.Count];
+        var started = 0;
+        var sending = new Queue<(int Index, Task<NotifierException?> Send)>();
+        try
         {
-            if (QueueDown)
+            while (started < batch.Count && !QueueDown)
             {
-                break;
+                if (sending.Count >= Math.Max(1, run.Options.MaxSendsInFlight))
+                {
+                    var (index, send) = sending.Dequeue();
+                    QueueDown |= (failures[index] = await send.ConfigureAwait(false)) is not null;
+                    continue;
+                }
+
+                var committed = batch[started];
+                var data = EventOf(run, committed.Uidl, committed.Generation, committed.BlobName, committed.Size, committed.Sha256, at, committed.Metadata);
+                sending.Enqueue((started++, TrySendAsync(data, cancellationToken)));
             }
 
-            var data = EventOf(run, committed.Uidl, committed.Generation, committed.BlobName, committed.Size, committed.Sha256, at, committed.Metadata);
-            if (await PublishAsync(committed.Uidl, data, tally, cancellationToken).ConfigureAwait(false))
+            while (sending.TryDequeue(out var pending))
             {
-                announced.Add(committed);
+                QueueDown |= (failures[pending.Index] = await pending.Send.ConfigureAwait(false)) is not null;
+            }
+        }
+        finally
+        {
+            // Leaving by an exception (cancelled): nothing may still be sending once the run goes on.
+            while (sending.TryDequeue(out var pending))
+            {
+                await ((Task)pending.Send).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+
+        var announced = new List<Committed>(started);
+        for (var i = 0; i < started; i++)
+        {
+            if (failures[i] is { } failure)
+            {
+                Failed(batch[i].Uidl, failure, tally);
+            }
+            else
+            {
+                announced.Add(batch[i]);
             }
         }
 
@@ -96,18 +129,34 @@ internal sealed class NotifyStep(RunServices run, INotifier notifier)
 
     private async Task<bool> PublishAsync(string uidl, MessageEventData data, RunTally tally, CancellationToken cancellationToken)
     {
+        if (await TrySendAsync(data, cancellationToken).ConfigureAwait(false) is not { } failure)
+        {
+            return true;
+        }
+
+        Failed(uidl, failure, tally);
+        return false;
+    }
+
+    /// <summary>One send; its failure is returned, to be recorded in order with the others'.</summary>
+    private async Task<NotifierException?> TrySendAsync(MessageEventData data, CancellationToken cancellationToken)
+    {
         try
         {
             await notifier.PublishAsync(data, cancellationToken).ConfigureAwait(false);
-            return true;
+            return null;
         }
         catch (NotifierException e)
         {
-            Log.NotifyFailed(run.Logger, run.Account.Name, uidl, e.Message);
-            QueueDown = true;
-            tally.Fail(FailureKind.Queue, e.Message);
-            return false;
+            return e;
         }
+    }
+
+    private void Failed(string uidl, NotifierException failure, RunTally tally)
+    {
+        Log.NotifyFailed(run.Logger, run.Account.Name, uidl, failure.Message);
+        QueueDown = true;
+        tally.Fail(FailureKind.Queue, failure.Message);
     }
 
     /// <summary>Reads the headers back from the store (not from the server) to rebuild an event.</summary>

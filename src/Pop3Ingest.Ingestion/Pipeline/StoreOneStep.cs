@@ -37,20 +37,10 @@ internal static class StoreOneStep
 {
     public static async Task<StoreOneResult> StoreAsync(RunServices run, FetchItem item, Stream content, MessageTap tap, RunTally tally, CancellationToken cancellationToken)
     {
-        PutResult put;
-        try
+        var put = await PutAsync(run, item, content, tap, cancellationToken).ConfigureAwait(false);
+        if (put.Failed is { } failed)
         {
-            put = await run.Store.PutAsync(item.BlobName, content, new BlobProperties(run.Account.Name, BlobNaming.IdOf(item.Uidl, item.Generation)),
-                run.Options.Sidecar ? result => EventDataWriter.ToJson(SidecarOf(run, item, tap, result)) : null, cancellationToken).ConfigureAwait(false);
-        }
-        catch (MessageTooLargeException e)
-        {
-            return new StoreOneResult(StoreOutcome.Oversize, Error: e.Message);
-        }
-        catch (StoreException e)
-        {
-            Log.StoreFailed(run.Logger, run.Account.Name, item.Uidl, e.Message);
-            return new StoreOneResult(StoreOutcome.StoreFailed, Error: e.Message);
+            return failed;
         }
 
         if (!tap.Ended)
@@ -58,6 +48,34 @@ internal static class StoreOneStep
             await tap.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
         }
 
+        return Conclude(run, item, put.Result!, tap, tally);
+    }
+
+    /// <summary>
+    /// The store call alone, which may run beside other messages' (overlapped uploads): it touches neither the tally
+    /// nor the ledger. A message's tap must have been read to its end, or be read by the put.
+    /// </summary>
+    public static async Task<PutAttempt> PutAsync(RunServices run, FetchItem item, Stream content, MessageTap tap, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return new PutAttempt(await run.Store.PutAsync(item.BlobName, content, new BlobProperties(run.Account.Name, BlobNaming.IdOf(item.Uidl, item.Generation)),
+                run.Options.Sidecar ? result => EventDataWriter.ToJson(SidecarOf(run, item, tap, result)) : null, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (MessageTooLargeException e)
+        {
+            return new PutAttempt(null, new StoreOneResult(StoreOutcome.Oversize, Error: e.Message));
+        }
+        catch (StoreException e)
+        {
+            Log.StoreFailed(run.Logger, run.Account.Name, item.Uidl, e.Message);
+            return new PutAttempt(null, new StoreOneResult(StoreOutcome.StoreFailed, Error: e.Message));
+        }
+    }
+
+    /// <summary>Counts and logs a put that succeeded (the tap read to its end), in the order the messages were fetched.</summary>
+    public static StoreOneResult Conclude(RunServices run, FetchItem item, PutResult put, MessageTap tap, RunTally tally)
+    {
         var sha256 = tap.Sha256;
         var size = tap.BytesRead;
         if (put.Created)
@@ -85,3 +103,6 @@ internal static class StoreOneStep
     private static MessageEventData SidecarOf(RunServices run, FetchItem item, MessageTap tap, PutResult put) => NotifyStep.EventOf(run, item.Uidl, item.Generation,
         item.BlobName, put.Created ? tap.BytesRead : put.ExistingSize ?? tap.BytesRead, put.Created ? tap.Sha256 : put.ExistingSha256 ?? tap.Sha256, run.Now, tap.Metadata);
 }
+
+/// <summary>What a put came to: the store's answer, or the outcome that ends the message (Oversize, StoreFailed).</summary>
+internal sealed record PutAttempt(PutResult? Result, StoreOneResult? Failed);

@@ -27,7 +27,8 @@ public interface IMessageStore
     /// read, and its JSON is stored beside the blob (replacing an older sidecar) before the blob becomes visible.
     /// A store may finish a put later (the file store syncs and renames a whole group at once): the blob is certain to
     /// exist and be durable only once <see cref="FlushAsync"/> for its account has returned, and a put that fails
-    /// then makes that <see cref="FlushAsync"/> throw.
+    /// then makes that <see cref="FlushAsync"/> throw. Puts of different blobs may run at once (overlapped uploads); a
+    /// store may read the buffer of a <see cref="MemoryStream"/> content directly instead of copying it.
     /// </summary>
     Task<PutResult> PutAsync(string blobName, Stream content, BlobProperties properties, Func<PutResult, byte[]>? sidecar, CancellationToken cancellationToken);
 

@@ -69,10 +69,19 @@ internal static class ServiceCollectionExtensions
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<Pop3IngestOptions>>().Value;
+            var storage = options.Storage;
+
+            // Uploads overlap for the Azure store only: the folder store is as fast as the disk without them.
+            var uploads = storage.Provider.Equals(StorageProviders.AzureBlob, StringComparison.OrdinalIgnoreCase)
+                ? new UploadOverlap(storage.MaxUploadsInFlight ?? StorageOptions.DefaultUploadsInFlight, AzureEndpointFactory.BlobSettings(storage).BlockSize,
+                    new UploadBudget(storage.UploadBufferBytes ?? StorageOptions.DefaultUploadBufferBytes))
+                : null;
             return new IngestionOptions
             {
-                Sidecar = options.Storage.Sidecar,
+                Sidecar = storage.Sidecar,
                 PruneAfter = TimeSpan.FromDays(options.Ledger.PruneAfterDays),
+                Uploads = uploads,
+                MaxSendsInFlight = options.Notifications.MaxSendsInFlight ?? NotificationsOptions.DefaultSendsInFlight,
             };
         });
         services.AddSingleton(sp => new IngestionRunner(

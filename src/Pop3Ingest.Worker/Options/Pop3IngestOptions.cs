@@ -52,6 +52,12 @@ public sealed class LedgerOptions
 
 public sealed class StorageOptions
 {
+    public const int DefaultUploadsInFlight = 16;
+    public const int MostUploadsInFlight = 256;
+    public const long DefaultUploadBufferBytes = 64L * 1024 * 1024;
+    public const long LeastUploadBufferBytes = 1024L * 1024;
+    public const long MostUploadBufferBytes = 64L * 1024 * 1024 * 1024;
+
     /// <summary>FileSystem (the default) or AzureBlob.</summary>
     public string Provider { get; set; } = StorageProviders.FileSystem;
 
@@ -74,10 +80,19 @@ public sealed class StorageOptions
 
     /// <summary>AzureBlob: the Blob service version (<c>yyyy-MM-dd</c>) requests are made with; null: 2025-11-05, which Azure and Azurite 3.35 accept.</summary>
     public string? ServiceVersion { get; set; }
+
+    /// <summary>AzureBlob: uploads in flight per account (overlapped); null: 16; 1: one message after the other.</summary>
+    public int? MaxUploadsInFlight { get; set; }
+
+    /// <summary>AzureBlob: the bytes all accounts' upload buffers may hold together; null: 64 MiB.</summary>
+    public long? UploadBufferBytes { get; set; }
 }
 
 public sealed class NotificationsOptions
 {
+    public const int DefaultSendsInFlight = 16;
+    public const int MostSendsInFlight = 256;
+
     /// <summary>None (the default) or AzureQueue.</summary>
     public string Provider { get; set; } = NotificationProviders.None;
 
@@ -98,4 +113,7 @@ public sealed class NotificationsOptions
 
     /// <summary>AzureQueue: Base64 (the default; what Azure Functions reads) or None (XML-escaped JSON).</summary>
     public QueueMessageEncoding MessageEncoding { get; set; } = QueueMessageEncoding.Base64;
+
+    /// <summary>AzureQueue: queue messages of one group commit sent at once; null: 16; 1: one after the other.</summary>
+    public int? MaxSendsInFlight { get; set; }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
@@ -208,7 +209,9 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
 
             NotForProvider(key, StorageProviders.FileSystem, errors,
                 ("ConnectionString", storage.ConnectionString), ("ConnectionStringFile", storage.ConnectionStringFile),
-                ("ServiceUri", storage.ServiceUri), ("Container", storage.Container), ("ServiceVersion", storage.ServiceVersion));
+                ("ServiceUri", storage.ServiceUri), ("Container", storage.Container), ("ServiceVersion", storage.ServiceVersion),
+                ("MaxUploadsInFlight", storage.MaxUploadsInFlight?.ToString(CultureInfo.InvariantCulture)),
+                ("UploadBufferBytes", storage.UploadBufferBytes?.ToString(CultureInfo.InvariantCulture)));
             return;
         }
 
@@ -234,6 +237,16 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
             errors.Add($"{key}:ServiceVersion: '{version}' is not a Blob service version this program knows " +
                 $"({string.Join(", ", AzureStorageSettings.KnownBlobVersions().TakeLast(4))}, or earlier); the default is {AzureStorageSettings.DefaultServiceVersion}.");
         }
+
+        if (storage.MaxUploadsInFlight is < 1 or > StorageOptions.MostUploadsInFlight)
+        {
+            errors.Add($"{key}:MaxUploadsInFlight must be between 1 (no overlap) and {StorageOptions.MostUploadsInFlight}.");
+        }
+
+        if (storage.UploadBufferBytes is < StorageOptions.LeastUploadBufferBytes or > StorageOptions.MostUploadBufferBytes)
+        {
+            errors.Add($"{key}:UploadBufferBytes must be between {StorageOptions.LeastUploadBufferBytes} (1 MiB) and {StorageOptions.MostUploadBufferBytes} (64 GiB).");
+        }
     }
 
     private static void ValidateNotifications(NotificationsOptions notifications, List<string> errors)
@@ -243,7 +256,8 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
         {
             NotForProvider(key, NotificationProviders.None, errors,
                 ("ConnectionString", notifications.ConnectionString), ("ConnectionStringFile", notifications.ConnectionStringFile),
-                ("ServiceUri", notifications.ServiceUri), ("Queue", notifications.Queue), ("ServiceVersion", notifications.ServiceVersion));
+                ("ServiceUri", notifications.ServiceUri), ("Queue", notifications.Queue), ("ServiceVersion", notifications.ServiceVersion),
+                ("MaxSendsInFlight", notifications.MaxSendsInFlight?.ToString(CultureInfo.InvariantCulture)));
             return;
         }
 
@@ -273,6 +287,11 @@ internal sealed partial class Pop3IngestOptionsValidator(IConfiguration configur
         if (!Enum.IsDefined(notifications.MessageEncoding))
         {
             errors.Add($"{key}:MessageEncoding must be Base64 or None.");
+        }
+
+        if (notifications.MaxSendsInFlight is < 1 or > NotificationsOptions.MostSendsInFlight)
+        {
+            errors.Add($"{key}:MaxSendsInFlight must be between 1 (one after the other) and {NotificationsOptions.MostSendsInFlight}.");
         }
     }
 

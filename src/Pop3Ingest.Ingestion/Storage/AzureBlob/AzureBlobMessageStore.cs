@@ -86,6 +86,14 @@ internal sealed class AzureBlobMessageStore : IMessageStore
         ArgumentNullException.ThrowIfNull(content);
         ArgumentNullException.ThrowIfNull(properties);
         CheckName(blobName);
+        if (content is MemoryStream memory && memory.TryGetBuffer(out var whole) && memory.Length - memory.Position < _blockSize)
+        {
+            // A message the run has read into its own buffer (overlapped uploads): put from that buffer, not a copy.
+            var data = whole[(int)memory.Position..];
+            memory.Position = memory.Length;
+            return await UploadOneAsync(_client.GetBlockBlobClient(blobName), data, properties, sidecar, cancellationToken).ConfigureAwait(false);
+        }
+
         var buffer = ArrayPool<byte>.Shared.Rent(_blockSize);
         try
         {
@@ -152,86 +160,101 @@ internal sealed class AzureBlobMessageStore : IMessageStore
         byte[] buffer, CancellationToken cancellationToken)
     {
         var blob = _client.GetBlockBlobClient(blobName);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var filled = await FillAsync(content, buffer, _blockSize, cancellationToken).ConfigureAwait(false);
-        hash.AppendData(buffer, 0, filled);
-        long size = filled;
-        bool created;
-        PutResult? kept = null;
         if (filled < _blockSize)
         {
             // The whole message is in the buffer: one request.
-            var sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
-            await PutSidecarAsync(blobName, properties, sidecar, new PutResult(Created: true), cancellationToken).ConfigureAwait(false);
-            created = await PutBlobAsync(blob, buffer, filled, properties, sha256, cancellationToken).ConfigureAwait(false);
-            if (!created && (kept = await DescribeAsync(blob, cancellationToken).ConfigureAwait(false)) is null)
-            {
-                // A conflict without a committed blob: Azurite counts blocks staged under the name (by an abandoned or a
-                // concurrent upload) as a blob for Put Blob's If-None-Match, though not for Put Block List's. Commit the
-                // buffer as one block, still conditionally.
-                var blockId = BlockId(NewUploadId(), 0);
-                await PutBlockAsync(blob, blockId, buffer, filled, cancellationToken).ConfigureAwait(false);
-                created = await PutBlockListAsync(blob, [blockId], properties, sha256, cancellationToken).ConfigureAwait(false);
-            }
+            return await UploadOneAsync(blob, new ArraySegment<byte>(buffer, 0, filled), properties, sidecar, cancellationToken).ConfigureAwait(false);
         }
-        else
+
+        if (await DescribeAsync(blob, cancellationToken).ConfigureAwait(false) is { } existing)
         {
-            if (await DescribeAsync(blob, cancellationToken).ConfigureAwait(false) is { } existing)
-            {
-                // Stored before a crash: nothing to upload; read the new copy to its end, as the port promises.
-                await content.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
-                await PutSidecarAsync(blobName, properties, sidecar, existing, cancellationToken).ConfigureAwait(false);
-                return existing;
-            }
-
-            // Random per upload, so that blocks staged by an abandoned attempt are never committed with these.
-            var uploadId = NewUploadId();
-            var blockIds = new List<string>();
-            while (filled > 0)
-            {
-                if (blockIds.Count == MaxBlocks)
-                {
-                    throw new StoreException(
-                        $"{blobName} is larger than {MaxBlocks} blocks of {_blockSize} bytes, the most one block blob can hold.", isTransient: false);
-                }
-
-                var blockId = BlockId(uploadId, blockIds.Count);
-                await PutBlockAsync(blob, blockId, buffer, filled, cancellationToken).ConfigureAwait(false);
-                blockIds.Add(blockId);
-                filled = await FillAsync(content, buffer, _blockSize, cancellationToken).ConfigureAwait(false);
-                hash.AppendData(buffer, 0, filled);
-                size += filled;
-            }
-
-            var sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
-            await PutSidecarAsync(blobName, properties, sidecar, new PutResult(Created: true), cancellationToken).ConfigureAwait(false);
-            created = await PutBlockListAsync(blob, blockIds, properties, sha256, cancellationToken).ConfigureAwait(false);
+            // Stored before a crash: nothing to upload; read the new copy to its end, as the port promises.
+            await content.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+            await PutSidecarAsync(blobName, properties, sidecar, existing, cancellationToken).ConfigureAwait(false);
+            return existing;
         }
 
-        if (created)
+        // Random per upload, so that blocks staged by an abandoned attempt are never committed with these.
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(buffer, 0, filled);
+        long size = filled;
+        var uploadId = NewUploadId();
+        var blockIds = new List<string>();
+        while (filled > 0)
+        {
+            if (blockIds.Count == MaxBlocks)
+            {
+                throw new StoreException(
+                    $"{blobName} is larger than {MaxBlocks} blocks of {_blockSize} bytes, the most one block blob can hold.", isTransient: false);
+            }
+
+            var blockId = BlockId(uploadId, blockIds.Count);
+            await PutBlockAsync(blob, blockId, new ArraySegment<byte>(buffer, 0, filled), cancellationToken).ConfigureAwait(false);
+            blockIds.Add(blockId);
+            filled = await FillAsync(content, buffer, _blockSize, cancellationToken).ConfigureAwait(false);
+            hash.AppendData(buffer, 0, filled);
+            size += filled;
+        }
+
+        var sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
+        await PutSidecarAsync(blobName, properties, sidecar, new PutResult(Created: true), cancellationToken).ConfigureAwait(false);
+        var created = await PutBlockListAsync(blob, blockIds, properties, sha256, cancellationToken).ConfigureAwait(false);
+        return created ? new PutResult(Created: true) : await KeepExistingAsync(blob, properties, sidecar, size, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A message whole in memory (less than one block): the sidecar, then one conditional Put Blob.</summary>
+    private async Task<PutResult> UploadOneAsync(BlockBlobClient blob, ArraySegment<byte> data, BlobProperties properties, Func<PutResult, byte[]>? sidecar,
+        CancellationToken cancellationToken)
+    {
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(data));
+        await PutSidecarAsync(blob.Name, properties, sidecar, new PutResult(Created: true), cancellationToken).ConfigureAwait(false);
+        if (await PutBlobAsync(blob, data, properties, sha256, cancellationToken).ConfigureAwait(false))
         {
             return new PutResult(Created: true);
         }
 
-        // The conditional commit found a blob (a crash after an earlier upload, before the ledger knew): it wins,
-        // and the sidecar, already rewritten for a new blob, is rewritten for the kept one.
+        var kept = await DescribeAsync(blob, cancellationToken).ConfigureAwait(false);
+        if (kept is null)
+        {
+            // A conflict without a committed blob: Azurite counts blocks staged under the name (by an abandoned or a
+            // concurrent upload) as a blob for Put Blob's If-None-Match, though not for Put Block List's. Commit the
+            // buffer as one block, still conditionally.
+            var blockId = BlockId(NewUploadId(), 0);
+            await PutBlockAsync(blob, blockId, data, cancellationToken).ConfigureAwait(false);
+            if (await PutBlockListAsync(blob, [blockId], properties, sha256, cancellationToken).ConfigureAwait(false))
+            {
+                return new PutResult(Created: true);
+            }
+        }
+
+        return await KeepExistingAsync(blob, properties, sidecar, data.Count, kept, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The conditional commit found a blob (a crash after an earlier upload, before the ledger knew): it wins, and the
+    /// sidecar, already rewritten for a new blob, is rewritten for the kept one.
+    /// </summary>
+    private async Task<PutResult> KeepExistingAsync(BlockBlobClient blob, BlobProperties properties, Func<PutResult, byte[]>? sidecar, long size, PutResult? kept,
+        CancellationToken cancellationToken)
+    {
         kept ??= await DescribeAsync(blob, cancellationToken).ConfigureAwait(false)
-            ?? throw new StoreException(_errors.Failure($"Get Blob Properties {blobName}", "it was reported as existing but cannot be read back",
+            ?? throw new StoreException(_errors.Failure($"Get Blob Properties {blob.Name}", "it was reported as existing but cannot be read back",
                 AzureStorageFailure.NotFound).Message);
-        Log.BlobAlreadyExists(_logger, blobName, size, kept.ExistingSize ?? 0);
-        await PutSidecarAsync(blobName, properties, sidecar, kept, cancellationToken).ConfigureAwait(false);
+        Log.BlobAlreadyExists(_logger, blob.Name, size, kept.ExistingSize ?? 0);
+        await PutSidecarAsync(blob.Name, properties, sidecar, kept, cancellationToken).ConfigureAwait(false);
         return kept;
     }
 
     /// <summary>Put Blob with <c>If-None-Match: *</c>; false when the blob exists.</summary>
-    private Task<bool> PutBlobAsync(BlockBlobClient blob, byte[] buffer, int length, BlobProperties properties, string sha256, CancellationToken cancellationToken) =>
+    private Task<bool> PutBlobAsync(BlockBlobClient blob, ArraySegment<byte> data, BlobProperties properties, string sha256, CancellationToken cancellationToken) =>
         GuardAsync($"Put Blob {blob.Name}", async _ =>
         {
             try
             {
                 // A seekable stream over the buffer: the SDK rewinds it for a retry.
-                using var data = new MemoryStream(buffer, 0, length, writable: false);
-                await blob.UploadAsync(data, new BlobUploadOptions
+                using var stream = new MemoryStream(data.Array!, data.Offset, data.Count, writable: false);
+                await blob.UploadAsync(stream, new BlobUploadOptions
                 {
                     HttpHeaders = new BlobHttpHeaders { ContentType = BlobProperties.ContentType },
                     Metadata = Metadata(properties, sha256),
@@ -245,11 +268,11 @@ internal sealed class AzureBlobMessageStore : IMessageStore
             }
         }, cancellationToken);
 
-    private Task PutBlockAsync(BlockBlobClient blob, string blockId, byte[] buffer, int length, CancellationToken cancellationToken) =>
+    private Task PutBlockAsync(BlockBlobClient blob, string blockId, ArraySegment<byte> data, CancellationToken cancellationToken) =>
         GuardAsync($"Put Block {blob.Name}", async _ =>
         {
-            using var data = new MemoryStream(buffer, 0, length, writable: false);
-            await blob.StageBlockAsync(blockId, data, options: null, cancellationToken).ConfigureAwait(false);
+            using var stream = new MemoryStream(data.Array!, data.Offset, data.Count, writable: false);
+            await blob.StageBlockAsync(blockId, stream, options: null, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
 
     /// <summary>Put Block List with <c>If-None-Match: *</c>; false when the blob exists.</summary>
