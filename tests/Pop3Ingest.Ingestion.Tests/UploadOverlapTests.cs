@@ -202,7 +202,7 @@ public sealed class UploadOverlapTests
     }
 
     [Fact]
-    public async Task Queue_sends_overlap_and_a_failed_send_keeps_only_the_messages_it_left_unannounced_on_the_server()
+    public async Task Queue_sends_overlap_a_failed_send_keeps_only_the_messages_it_left_unannounced_on_the_server_and_the_backlog_overlaps_too()
     {
         var (mailbox, harness, _) = await SetUpAsync(10, new UploadOverlap(MaxInFlight: 4, MaxMessageBytes: 64 * 1024, new UploadBudget(1024 * 1024)));
         await using var __ = mailbox;
@@ -223,12 +223,16 @@ public sealed class UploadOverlapTests
         var rows = await harness.RowsAsync();
         Assert.All(["uid-3", "uid-7", "uid-8", "uid-9", "uid-10"], u => Assert.Equal(LedgerState.Stored, rows[u].State));
 
-        notifier.FailUidl = null;
+        // The backlog is announced from the store, four at a time as well.
+        var again = new SlowNotifier();
+        harness.Notifier = again;
         var second = await harness.RunAsync(harness.Account(mailbox));
 
         Assert.True(second.Outcome == RunOutcome.Succeeded, $"{second.FailureKind}: {second.Error}");
         Assert.Equal((0, 5, 5), (second.Stored, second.Notified, second.Deleted));
-        Assert.Equal(10, notifier.Published.Select(p => p.Uidl).Distinct().Count());
+        Assert.Equal(4, again.MostAtOnce);
+        Assert.Equal(["uid-10", "uid-3", "uid-7", "uid-8", "uid-9"], again.Published.Select(p => p.Uidl).Order(StringComparer.Ordinal));
+        Assert.All(again.Published, p => Assert.Equal($"message {p.Uidl[4..]}", p.Metadata?.Subject));
         Assert.Empty(mailbox.Live);
     }
 

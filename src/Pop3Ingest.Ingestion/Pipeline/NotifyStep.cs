@@ -24,41 +24,14 @@ internal sealed class NotifyStep(RunServices run, INotifier notifier)
     /// </summary>
     public async Task<List<Committed>> AnnounceAsync(IReadOnlyList<Committed> batch, DateTimeOffset at, RunTally tally, CancellationToken cancellationToken)
     {
-        var failures = new NotifierException?[batch.Count];
-        var started = 0;
-        var sending = new Queue<(int Index, Task<NotifierException?> Send)>();
-        try
+        var failures = await SendAllAsync(batch.Count, i =>
         {
-            while (started < batch.Count && !QueueDown)
-            {
-                if (sending.Count >= Math.Max(1, run.Options.MaxSendsInFlight))
-                {
-                    var (index, send) = sending.Dequeue();
-                    QueueDown |= (failures[index] = await send.ConfigureAwait(false)) is not null;
-                    continue;
-                }
-
-                var committed = batch[started];
-                var data = EventOf(run, committed.Uidl, committed.Generation, committed.BlobName, committed.Size, committed.Sha256, at, committed.Metadata);
-                sending.Enqueue((started++, TrySendAsync(data, cancellationToken)));
-            }
-
-            while (sending.TryDequeue(out var pending))
-            {
-                QueueDown |= (failures[pending.Index] = await pending.Send.ConfigureAwait(false)) is not null;
-            }
-        }
-        finally
-        {
-            // Leaving by an exception (cancelled): nothing may still be sending once the run goes on.
-            while (sending.TryDequeue(out var pending))
-            {
-                await ((Task)pending.Send).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
-
-        var announced = new List<Committed>(started);
-        for (var i = 0; i < started; i++)
+            var committed = batch[i];
+            return TrySendAsync(EventOf(run, committed.Uidl, committed.Generation, committed.BlobName, committed.Size, committed.Sha256, at, committed.Metadata),
+                cancellationToken);
+        }, stopping: CancellationToken.None).ConfigureAwait(false);
+        var announced = new List<Committed>(failures.Count);
+        for (var i = 0; i < failures.Count; i++)
         {
             if (failures[i] is { } failure)
             {
@@ -77,31 +50,39 @@ internal sealed class NotifyStep(RunServices run, INotifier notifier)
 
     /// <summary>
     /// Messages stored by an earlier run but not announced (the queue was down): announced without downloading, their
-    /// metadata read back from the store. Returns those now deletable; the others count as waiting.
+    /// metadata read back from the store, as many at once as a group's. Returns those now deletable; the others count as
+    /// waiting.
     /// </summary>
     public async Task<List<(int Number, string Uidl)>> AnnounceBacklogAsync(IReadOnlyList<ServerItem> backlog, RunTally tally, CancellationToken stopping, CancellationToken cancellationToken)
     {
-        var deletable = new List<(int Number, string Uidl)>();
-        foreach (var item in backlog)
+        var failures = await SendAllAsync(backlog.Count, async i =>
         {
-            if (QueueDown || stopping.IsCancellationRequested)
-            {
-                break;
-            }
-
-            var row = item.Row;
+            var row = backlog[i].Row;
             var metadata = await ReadStoredMetadataAsync(row.BlobName, cancellationToken).ConfigureAwait(false);
-            var data = EventOf(run, row.Uidl, row.Generation, row.BlobName, row.Size ?? 0, row.Sha256 ?? string.Empty, row.StoredAt ?? run.Now, metadata);
-            if (!await PublishAsync(row.Uidl, data, tally, cancellationToken).ConfigureAwait(false))
+            return await TrySendAsync(EventOf(run, row.Uidl, row.Generation, row.BlobName, row.Size ?? 0, row.Sha256 ?? string.Empty, row.StoredAt ?? run.Now, metadata),
+                cancellationToken).ConfigureAwait(false);
+        }, stopping).ConfigureAwait(false);
+        var announced = new List<ServerItem>(failures.Count);
+        for (var i = 0; i < failures.Count; i++)
+        {
+            if (failures[i] is { } failure)
             {
-                break;
+                Failed(backlog[i].Row.Uidl, failure, tally);
             }
-
-            await run.Ledger.MarkNotifiedAsync(run.Account.Name, [row.Uidl], run.Now, cancellationToken).ConfigureAwait(false);
-            tally.CountNotified(1);
-            if (item.MayDelete && DeleteRule.MayDelete(run.Account, row, run.Now))
+            else
             {
-                deletable.Add((item.Number, row.Uidl));
+                announced.Add(backlog[i]);
+            }
+        }
+
+        await run.Ledger.MarkNotifiedAsync(run.Account.Name, [.. announced.Select(a => a.Row.Uidl)], run.Now, cancellationToken).ConfigureAwait(false);
+        tally.CountNotified(announced.Count);
+        var deletable = new List<(int Number, string Uidl)>();
+        foreach (var item in announced)
+        {
+            if (item.MayDelete && DeleteRule.MayDelete(run.Account, item.Row, run.Now))
+            {
+                deletable.Add((item.Number, item.Row.Uidl));
             }
             else
             {
@@ -127,15 +108,50 @@ internal sealed class NotifyStep(RunServices run, INotifier notifier)
             Metadata = metadata,
         };
 
-    private async Task<bool> PublishAsync(string uidl, MessageEventData data, RunTally tally, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="count"/> sends in order, up to <see cref="IngestionOptions.MaxSendsInFlight"/> at once. After
+    /// the first failure (or once the queue is down, or <paramref name="stopping"/>) no more are started, and those under
+    /// way finish. Returns the failure of each started send (null: sent), in order: as many as were started.
+    /// </summary>
+    private async Task<List<NotifierException?>> SendAllAsync(int count, Func<int, Task<NotifierException?>> send, CancellationToken stopping)
     {
-        if (await TrySendAsync(data, cancellationToken).ConfigureAwait(false) is not { } failure)
+        var failures = new List<NotifierException?>(count);
+        var sending = new Queue<(int Index, Task<NotifierException?> Send)>();
+        try
         {
-            return true;
+            while (failures.Count < count && !QueueDown && !stopping.IsCancellationRequested)
+            {
+                if (sending.Count >= Math.Max(1, run.Options.MaxSendsInFlight))
+                {
+                    await NextAsync().ConfigureAwait(false);
+                    continue;
+                }
+
+                sending.Enqueue((failures.Count, send(failures.Count)));
+                failures.Add(null);
+            }
+
+            while (sending.Count > 0)
+            {
+                await NextAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            // Leaving by an exception (cancelled): nothing may still be sending once the run goes on.
+            while (sending.TryDequeue(out var pending))
+            {
+                await ((Task)pending.Send).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
 
-        Failed(uidl, failure, tally);
-        return false;
+        return failures;
+
+        async Task NextAsync()
+        {
+            var (index, task) = sending.Dequeue();
+            QueueDown |= (failures[index] = await task.ConfigureAwait(false)) is not null;
+        }
     }
 
     /// <summary>One send; its failure is returned, to be recorded in order with the others'.</summary>
