@@ -51,7 +51,9 @@ public sealed class AzureGoldenFileTests(AzuriteFixture azurite) : IClassFixture
             var ledger = new SqliteLedger($"Data Source={Path.Combine(folder, "ledger.db")}");
             await ledger.MigrateAsync(CancellationToken.None);
             var time = new ManualTimeProvider(new DateTimeOffset(2026, 11, 23, 8, 37, 50, TimeSpan.Zero));
-            var runner = new IngestionRunner(ledger, store, notifier, new IngestionOptions(), time, NullLogger<IngestionRunner>.Instance);
+            // Uploads overlap as the worker sets them up for this store: the bytes must not depend on it.
+            var options = new IngestionOptions { Uploads = new UploadOverlap(MaxInFlight: 16, MaxMessageBytes: 64 * 1024, new UploadBudget(64 * 1024 * 1024)) };
+            var runner = new IngestionRunner(ledger, store, notifier, options, time, NullLogger<IngestionRunner>.Instance);
             var account = new AccountSettings
             {
                 Name = "Golden",
