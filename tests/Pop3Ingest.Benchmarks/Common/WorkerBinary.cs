@@ -37,38 +37,8 @@ internal static class WorkerBinary
                 return s_published;
             }
 
-            var output = Path.Combine(workDirectory, "worker");
             var project = Path.Combine(RepositoryRoot(), "src", "Pop3Ingest.Worker", "Pop3Ingest.Worker.csproj");
-            var info = new ProcessStartInfo("dotnet")
-            {
-                UseShellExecute = false,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            var rid = System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.Arm64
-                ? "linux-arm64"
-                : "linux-x64";
-            foreach (var argument in new[]
-                     {
-                         "publish", project, "-c", "Release", "-o", output, "-r", rid, "-p:PublishAot=true",
-                         "-nologo", "-v", "quiet",
-                     })
-            {
-                info.ArgumentList.Add(argument);
-            }
-
-            info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-            info.Environment["DOTNET_NOLOGO"] = "1";
-            using var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet publish did not start.");
-            var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-            await process.WaitForExitAsync(cancellationToken);
-            var binary = Path.Combine(output, "Pop3Ingest.Worker");
-            if (process.ExitCode != 0 || !File.Exists(binary))
-            {
-                throw new InvalidOperationException($"dotnet publish {project} failed ({process.ExitCode}):\n{await stdout}\n{await stderr}");
-            }
-
+            var binary = await PublishNativeAsync(project, Path.Combine(workDirectory, "worker"), "Pop3Ingest.Worker", cancellationToken);
             s_published = binary;
             return binary;
         }
@@ -76,5 +46,44 @@ internal static class WorkerBinary
         {
             s_lock.Release();
         }
+    }
+
+    /// <summary>
+    /// Publishes a project as the worker ships (Release, Native AOT, this machine's runtime identifier) into
+    /// <paramref name="output"/> and returns the path of its executable; the reader scenario's harness goes this way too.
+    /// </summary>
+    public static async Task<string> PublishNativeAsync(string project, string output, string executable, CancellationToken cancellationToken)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        var rid = System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.Arm64
+            ? "linux-arm64"
+            : "linux-x64";
+        foreach (var argument in new[]
+                 {
+                     "publish", project, "-c", "Release", "-o", output, "-r", rid, "-p:PublishAot=true",
+                     "-nologo", "-v", "quiet",
+                 })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet publish did not start.");
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        var binary = Path.Combine(output, executable);
+        if (process.ExitCode != 0 || !File.Exists(binary))
+        {
+            throw new InvalidOperationException($"dotnet publish {project} failed ({process.ExitCode}):\n{await stdout}\n{await stderr}");
+        }
+
+        return binary;
     }
 }
