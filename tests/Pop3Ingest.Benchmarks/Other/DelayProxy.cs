@@ -153,7 +153,7 @@ internal sealed class DelayProxy : IAsyncDisposable
     {
         var queue = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(MaxChunksInFlight) { SingleReader = true, SingleWriter = true });
         var reader = ReadAsync(from, queue.Writer, notBefore, broken.Token);
-        var writer = WriteAsync(queue.Reader, to, broken.Token);
+        var writer = WriteAsync(queue.Reader, to, broken);
         try
         {
             await Task.WhenAll(reader, writer);
@@ -209,30 +209,38 @@ internal sealed class DelayProxy : IAsyncDisposable
         }
     }
 
-    private async Task WriteAsync(ChannelReader<Chunk> queue, Socket to, CancellationToken cancellationToken)
+    private async Task WriteAsync(ChannelReader<Chunk> queue, Socket to, CancellationTokenSource broken)
     {
-        await foreach (var chunk in queue.ReadAllAsync(cancellationToken))
+        try
         {
-            try
+            await foreach (var chunk in queue.ReadAllAsync(broken.Token))
             {
-                await _clock.WaitUntilAsync(chunk.Due, cancellationToken);
-
-                if (chunk.Buffer is null)
+                try
                 {
-                    to.Shutdown(SocketShutdown.Send);
-                    return;
+                    await _clock.WaitUntilAsync(chunk.Due, broken.Token);
+                    if (chunk.Buffer is null)
+                    {
+                        to.Shutdown(SocketShutdown.Send);
+                        return;
+                    }
+
+                    var sent = 0;
+                    while (sent < chunk.Length)
+                    {
+                        sent += await to.SendAsync(chunk.Buffer.AsMemory(sent, chunk.Length - sent), SocketFlags.None, broken.Token);
+                    }
                 }
-
-                var sent = 0;
-                while (sent < chunk.Length)
+                finally
                 {
-                    sent += await to.SendAsync(chunk.Buffer.AsMemory(sent, chunk.Length - sent), SocketFlags.None, cancellationToken);
+                    chunk.Return();
                 }
             }
-            finally
-            {
-                chunk.Return();
-            }
+        }
+        catch
+        {
+            // Break the connection now: this direction's reader would otherwise read on into a queue nobody empties.
+            await broken.CancelAsync();
+            throw;
         }
     }
 
