@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Pop3Ingest.Benchmarks.Common;
 using Pop3Ingest.IntegrationTests.Support;
 
 namespace Pop3Ingest.Benchmarks.Other;
@@ -36,6 +37,10 @@ internal static class AzuriteOnce
             section["Storage"] = new JsonObject { ["Provider"] = "AzureBlob", ["ConnectionString"] = connectionString, ["Container"] = Container };
             section["Notifications"] = new JsonObject { ["Provider"] = "AzureQueue", ["ConnectionString"] = connectionString, ["Queue"] = Queue };
         });
+
+        // Untimed: write back what the previous `once` and its Azurite left dirty (blobs, ledger, the removed folders),
+        // so that no run pays for another's writeback.
+        await Writeback.SyncAsync(cancellationToken);
         var cpuBefore = ProcessMeasure.CpuSecondsOfProcesses(azurite.Location);
         var measured = await WorkerHarness.OnceAsync(worker.Program, config, runDirectory, cancellationToken);
         var azuriteCpu = ProcessMeasure.CpuSecondsOfProcesses(azurite.Location) - cpuBefore;
