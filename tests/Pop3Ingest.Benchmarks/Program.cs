@@ -2,7 +2,7 @@ using Pop3Ingest.Benchmarks;
 using Pop3Ingest.Benchmarks.Common;
 
 // Pop3Ingest's benchmark program: scenarios run real servers on loopback and print Markdown tables.
-// Usage: Pop3Ingest.Benchmarks [scenario ...] [--runs N] [--messages N] [--work DIR] [--repo DIR] [--no-save]
+// Usage: Pop3Ingest.Benchmarks [scenario ...] [--runs N] [--messages N] [--azure-delay-ms N] [--work DIR] [--repo DIR] [--no-save]
 // With no scenario, all of them run in order. `--list` names them. Each scenario that completes replaces its section
 // of tests/Pop3Ingest.Benchmarks/results.md and its rows of the root README's short table (ResultsFiles), unless
 // --no-save is given.
@@ -120,12 +120,14 @@ namespace Pop3Ingest.Benchmarks
         Task RunAsync(BenchOptions options, Report report, CancellationToken cancellationToken);
     }
 
-    internal sealed record BenchOptions(int Runs, int Messages, string WorkDirectory, string? RepositoryRoot, bool Save, bool List)
+    /// <param name="AzureDelayMs">The round trip the azurite scenario adds between the worker and Azurite in its second phase (0: none).</param>
+    internal sealed record BenchOptions(int Runs, int Messages, int AzureDelayMs, string WorkDirectory, string? RepositoryRoot, bool Save, bool List)
     {
         public static (BenchOptions Options, List<string> Scenarios) Parse(string[] args)
         {
             var runs = 3;
             var messages = 5000;
+            var azureDelayMs = 20;
             var work = Path.Combine(Path.GetTempPath(), "pop3ingest-bench");
             string? repository = null;
             var save = true;
@@ -141,6 +143,9 @@ namespace Pop3Ingest.Benchmarks
                         break;
                     case "--messages":
                         messages = int.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture);
+                        break;
+                    case "--azure-delay-ms":
+                        azureDelayMs = int.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture);
                         break;
                     case "--work":
                         work = Path.GetFullPath(Value());
@@ -170,12 +175,17 @@ namespace Pop3Ingest.Benchmarks
                 throw new ArgumentException("--runs and --messages must be at least 1.");
             }
 
+            if (azureDelayMs < 0)
+            {
+                throw new ArgumentException("--azure-delay-ms must be 0 or more.");
+            }
+
             if (repository is not null && !File.Exists(Path.Combine(repository, "Pop3Ingest.sln")))
             {
                 throw new ArgumentException($"--repo {repository} holds no Pop3Ingest.sln.");
             }
 
-            return (new BenchOptions(runs, messages, work, repository, save, list), names);
+            return (new BenchOptions(runs, messages, azureDelayMs, work, repository, save, list), names);
         }
     }
 

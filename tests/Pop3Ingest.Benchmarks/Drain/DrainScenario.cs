@@ -61,7 +61,7 @@ internal sealed class DrainScenario : IScenario
                 Directory.CreateDirectory(runDirectory);
 
                 // Untimed: write back what the previous client left dirty, so no client pays for another's writeback.
-                await SyncAsync(cancellationToken);
+                await Writeback.SyncAsync(cancellationToken);
                 var run = await client.RunAsync(mailbox, runDirectory, cancellationToken);
                 Progress(FormattableString.Invariant(
                     $"{(round == 0 ? "warm-up" : $"run {round}")} {client.Name} {client.Target}: {run.Wall.TotalSeconds:0.00} s{(run.Succeeded ? string.Empty : " FAILED")}"));
@@ -256,13 +256,6 @@ internal sealed class DrainScenario : IScenario
         {
             Directory.Delete(path, recursive: true);
         }
-    }
-
-    private static async Task SyncAsync(CancellationToken cancellationToken)
-    {
-        using var sync = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sync") { UseShellExecute = false })
-            ?? throw new InvalidOperationException("sync did not start.");
-        await sync.WaitForExitAsync(cancellationToken);
     }
 
     private static void Progress(string text) => Console.Error.WriteLine($"drain: {text}");

@@ -2,6 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
+using BlobStates = Azure.Storage.Blobs.Models.BlobStates;
+using BlobTraits = Azure.Storage.Blobs.Models.BlobTraits;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pop3Ingest.Ingestion.Azure;
 using Pop3Ingest.Ingestion.Notifications.AzureQueue;
@@ -16,34 +19,50 @@ using Pop3Ingest.Pop3;
 namespace Pop3Ingest.Benchmarks.Other;
 
 /// <summary>
-/// The mixed corpus drained by `once` into Azurite (Blob + queue notifications), with the two sides measured apart
-/// in-process: the raw pipelined POP3 download into Stream.Null, and the Put Blob (+ sidecar) and queue messages of
-/// the same bytes from the product's store and notifier, one at a time as one account's run does them.
+/// The mixed corpus drained by `once` into Azurite (Blob + queue notifications), straight and behind a delay line that
+/// adds a round trip as to a storage account far away (<c>--azure-delay-ms</c>), each `once` on a fresh Azurite; with a
+/// baseline build (<c>POP3INGEST_BENCH_BASELINE_WORKER</c>) beside this one in the same rounds. Then one large message
+/// (<c>BENCH_LARGE_MB</c>) into Azurite for the worker's peak RSS. As context, the two sides measured apart in-process:
+/// the raw pipelined POP3 download into Stream.Null, and the Put Blob (+ sidecar) and queue messages of the same bytes
+/// from the product's store and notifier, one at a time.
 /// </summary>
 internal sealed class AzuriteScenario : IScenario
 {
     private const string User = "azure";
     private const string Password = "azure-pw";
-    private const string Container = "mail";
-    private const string Queue = "mail-events";
+    private const string LargeUser = "azure-large";
+    private const string LargePassword = "azure-large-pw";
+    private const string Container = AzuriteOnce.Container;
+    private const string Queue = AzuriteOnce.Queue;
+
+    // Targets (issue 23): behind the delay the drain keeps 80% of its own rate; the large message may use the upload
+    // byte budget (Storage:UploadBufferBytes, 64 MiB by default) above the baseline's peak.
+    private const double DelayedRateTarget = 0.80;
+    private const double UploadBudgetMiB = 64;
 
     public string Name => "azurite";
 
-    public string Description => "mixed corpus (--messages) from Dovecot through `once` into Azurite Blob + queue; POP3 side vs blob side";
+    public string Description => "mixed corpus (--messages) from Dovecot through `once` into Azurite Blob + queue, straight and behind --azure-delay-ms; one large message; POP3 side vs blob side";
 
     public int Order => 50;
 
     public async Task RunAsync(BenchOptions options, Report report, CancellationToken cancellationToken)
     {
         report.Line($"Before: {Load.Now()}.");
-        var program = await WorkerHarness.PublishAsync(options, cancellationToken);
+        var workers = WorkerBuild.All(await WorkerHarness.PublishAsync(options, cancellationToken));
+        var delay = TimeSpan.FromMilliseconds(options.AzureDelayMs);
+        TimeSpan[] roundTrips = delay > TimeSpan.Zero ? [TimeSpan.Zero, delay] : [TimeSpan.Zero];
         var corpus = MixedCorpus.Generate(options.Messages);
         var totalBytes = corpus.Sum(m => (long)m.Length);
-        await using var dovecot = await DovecotServer.StartAsync(new DovecotServerOptions { Users = [(User, Password)] }, cancellationToken);
+        var large = LargeMessageScenario.Build(LargeMessageScenario.Megabytes() * 1_000_000L);
+        var largeSha = Convert.ToHexStringLower(SHA256.HashData(large));
+        await using var dovecot = await DovecotServer.StartAsync(new DovecotServerOptions { Users = [(User, Password), (LargeUser, LargePassword)] }, cancellationToken);
         foreach (var message in corpus)
         {
             dovecot.Deliver(User, message);
         }
+
+        dovecot.Deliver(LargeUser, large);
 
         // Warm Dovecot's index and the page cache, so every timing below sees the same server.
         var pop3Seconds = new List<double>();
@@ -61,67 +80,202 @@ internal sealed class AzuriteScenario : IScenario
             }
         }
 
-        // The worker, end to end, each run against a fresh Azurite and a fresh ledger.
-        var rows = new List<IReadOnlyList<string>>();
-        var runs = new List<(ProcessMeasurement Worker, double AzuriteCpu)>();
+        // The worker, end to end: round by round every build at every distance, each `once` on a fresh Azurite. The
+        // builds take turns going first, so that neither always runs right after the other's Azurite.
+        var drains = new List<AzuriteRun>();
         for (var run = 1; run <= options.Runs; run++)
         {
-            await using var azurite = await AzuriteServer.StartAsync(cancellationToken);
-            var runDirectory = Path.Combine(options.WorkDirectory, "azurite", $"run{run}");
-            WorkerHarness.ResetDirectory(runDirectory);
-            var config = WorkerHarness.WriteConfig(runDirectory, new JsonObject { [User] = WorkerHarness.Account(dovecot.Port, User, Password) }, section =>
+            foreach (var roundTrip in roundTrips)
             {
-                section["Storage"] = new JsonObject { ["Provider"] = "AzureBlob", ["ConnectionString"] = azurite.ConnectionString, ["Container"] = Container };
-                section["Notifications"] = new JsonObject { ["Provider"] = "AzureQueue", ["ConnectionString"] = azurite.ConnectionString, ["Queue"] = Queue };
-            });
-            var cpuBefore = ProcessMeasure.CpuSecondsOfProcesses(azurite.Location);
-            var measured = await WorkerHarness.OnceAsync(program, config, runDirectory, cancellationToken);
-            var azuriteCpu = ProcessMeasure.CpuSecondsOfProcesses(azurite.Location) - cpuBefore;
-            CheckSummary(measured, corpus.Count);
-            runs.Add((measured, azuriteCpu));
-            rows.Add([run.ToString(CultureInfo.InvariantCulture), Stats.F(measured.WallSeconds), Stats.F(corpus.Count / measured.WallSeconds, "0"),
-                Stats.F(totalBytes / measured.WallSeconds / 1e6, "0.0"), Stats.F(measured.PeakRssMiB, "0"), Stats.F(measured.CpuSeconds), Stats.F(azuriteCpu)]);
-            Directory.Delete(runDirectory, recursive: true);
+                foreach (var worker in run % 2 == 1 ? workers : workers.Reverse())
+                {
+                    Console.Error.WriteLine(FormattableString.Invariant($"azurite: run {run}, {worker.Name}, +{roundTrip.TotalMilliseconds:0} ms"));
+                    drains.Add(await AzuriteOnce.RunAsync(
+                        worker, roundTrip, run, options.WorkDirectory, WorkerHarness.Account(dovecot.Port, User, Password), User, corpus.Count, null, cancellationToken));
+                }
+            }
+        }
+
+        // The large message, straight: what the worker holds in memory while it uploads.
+        var larges = new List<AzuriteRun>();
+        for (var run = 1; run <= options.Runs; run++)
+        {
+            foreach (var worker in run % 2 == 1 ? workers : workers.Reverse())
+            {
+                Console.Error.WriteLine(FormattableString.Invariant($"azurite: large message, run {run}, {worker.Name}"));
+                larges.Add(await AzuriteOnce.RunAsync(
+                    worker, TimeSpan.Zero, run, options.WorkDirectory, WorkerHarness.Account(dovecot.Port, LargeUser, LargePassword), LargeUser, 1,
+                    (azurite, ct) => CheckLargeBlobAsync(azurite, large.Length, largeSha, ct), cancellationToken));
+            }
         }
 
         // The blob side alone: the same bytes through the product's store and notifier, sequentially, fresh Azurite.
+        Console.Error.WriteLine("azurite: blob and queue sides in-process");
         var (putSeconds, queueSeconds, blobCpu, queueCpu) = await BlobSideAsync(corpus, cancellationToken);
 
-        var wall = Stats.Median(runs.Select(r => r.Worker.WallSeconds).ToList());
         var pop3 = Stats.Median(pop3Seconds);
         report.Line($"Corpus: {Stats.N(corpus.Count)} messages, {Stats.F(totalBytes / 1e6, "0")} MB (seed 8: ~90% 2-20 KB, ~10% 100 KB-1 MB, " +
-                    $"{corpus.Count(m => m.Length > 2_000_000)} of 2-6 MB), one Dovecot account, DeletePolicy Never; Azurite {AzuriteVersion()} (azurite-blob + azurite-queue, fresh per run); " +
+                    $"{corpus.Count(m => m.Length > 2_000_000)} of 2-6 MB), one Dovecot account, DeletePolicy Never; Azurite {AzuriteVersion()} (azurite-blob + azurite-queue, fresh per `once`); " +
+                    $"the worker's storage and notification settings at their defaults; workers: {string.Join(", ", workers.Select(w => $"{w.Name} `{w.Program}`"))}; " +
                     "worker figures from GNU time, Azurite's CPU from /proc/<pid>/stat of its processes.");
-        report.Table(["`once` run", "wall s", "msgs/s", "MB/s", "worker peak RSS MiB", "worker CPU s", "Azurite CPU s"], rows);
-        report.Table(
-            ["figure", "value", "target", "result", "how measured"],
-            [
-                ["`once` into Azure Blob + queue (median wall)", $"{Stats.F(wall)} s: {Stats.F(corpus.Count / wall, "0")} msgs/s, {Stats.F(totalBytes / wall / 1e6, "0.0")} MB/s", "(context)", "-",
-                    $"median of {options.Runs}; worker peak RSS {Stats.F(runs.Max(r => r.Worker.PeakRssMiB), "0")} MiB (worst), worker CPU {Stats.F(Stats.Median(runs.Select(r => r.Worker.CpuSeconds).ToList()))} s, Azurite CPU {Stats.F(Stats.Median(runs.Select(r => r.AzuriteCpu).ToList()))} s"],
-                ["POP3 side: raw download of the mailbox", $"{Stats.F(pop3)} s ({Stats.F(totalBytes / pop3 / 1e6, "0")} MB/s)", "(context)", "-",
-                    $"in-process, product Pop3Client: UIDL+LIST then pipelined `RetrieveManyAsync` of all messages into Stream.Null, one session; median of {options.Runs} after a warm-up ({Stats.List(pop3Seconds)} s)"],
-                ["blob side: Put Blob + sidecar of the same bytes", $"{Stats.F(putSeconds)} s ({Stats.F(totalBytes / putSeconds / 1e6, "0")} MB/s)", "(context)", "-",
-                    $"in-process, product AzureBlobMessageStore.PutAsync per message with its sidecar JSON (prepared beforehand), one at a time as one account's run does; fresh Azurite; azurite-blob CPU {Stats.F(blobCpu)} s"],
-                ["queue side: one notification per message", $"{Stats.F(queueSeconds)} s ({Stats.F(corpus.Count / queueSeconds, "0")} msgs/s)", "(context)", "-",
-                    $"in-process, product AzureQueueNotifier.PublishAsync per message, one at a time; azurite-queue CPU {Stats.F(queueCpu)} s"],
-                ["bottleneck", (putSeconds + queueSeconds) > pop3 ? $"Azurite: blob + queue sides {Stats.F((putSeconds + queueSeconds) / pop3, "0")}x the POP3 side" : "the POP3 side", "-", "-",
-                    $"in-process sides: POP3 {Stats.F(pop3)} s vs blob {Stats.F(putSeconds)} s + queue {Stats.F(queueSeconds)} s; during `once` Azurite (Node, one event loop per service) burned {Stats.F(Stats.Median(runs.Select(r => r.AzuriteCpu).ToList()))} CPU-s of {Stats.F(wall)} s wall against the worker's {Stats.F(Stats.Median(runs.Select(r => r.Worker.CpuSeconds).ToList()))}"],
-            ]);
-        report.Summary(
-            $"{Stats.N(corpus.Count)} messages ({Stats.F(totalBytes / 1e6, "0")} MB), `once` into Azurite Blob + queue",
-            $"{Stats.F(wall)} s ({Stats.F(corpus.Count / wall, "0")} msgs/s), worker CPU {Stats.F(Stats.Median(runs.Select(r => r.Worker.CpuSeconds).ToList()))} s; POP3 side alone {Stats.F(pop3)} s",
-            (putSeconds + queueSeconds) > pop3 ? "none (context): Azurite is the bottleneck" : "none (context)");
+        if (delay > TimeSpan.Zero)
+        {
+            report.Line($"Distance: +{Stats.F(delay.TotalMilliseconds, "0")} ms is a delay line in front of both Azurite endpoints (the connection string's BlobEndpoint and QueueEndpoint " +
+                        "point at it) that forwards every chunk half a round trip after it arrived, each way, without limiting throughput; a new connection waits one round trip more (the handshake).");
+        }
+
+        PrintDrains(report, options, corpus.Count, totalBytes, workers, roundTrips, drains);
+        PrintLarge(report, large.Length, larges);
+        var figures = Figures(report, options, corpus.Count, totalBytes, workers, delay, drains, larges, large.Length);
+        var straight = Runs(drains, workers[0], TimeSpan.Zero);
+        var azuriteCpu = Stats.Median(straight.Select(r => r.AzuriteCpuSeconds).ToList());
+        var wall = Stats.Median(straight.Select(r => r.Measured.WallSeconds).ToList());
+        figures.AddRange(
+        [
+            ["POP3 side: raw download of the mailbox", $"{Stats.F(pop3)} s ({Stats.F(totalBytes / pop3 / 1e6, "0")} MB/s)", "(context)", "-",
+                $"in-process, product Pop3Client: UIDL+LIST then pipelined `RetrieveManyAsync` of all messages into Stream.Null, one session; median of {options.Runs} after a warm-up ({Stats.List(pop3Seconds)} s)"],
+            ["blob side: Put Blob + sidecar of the same bytes", $"{Stats.F(putSeconds)} s ({Stats.F(totalBytes / putSeconds / 1e6, "0")} MB/s)", "(context)", "-",
+                $"in-process, product AzureBlobMessageStore.PutAsync per message with its sidecar JSON (prepared beforehand), one at a time; fresh Azurite, straight; azurite-blob CPU {Stats.F(blobCpu)} s"],
+            ["queue side: one notification per message", $"{Stats.F(queueSeconds)} s ({Stats.F(corpus.Count / queueSeconds, "0")} msgs/s)", "(context)", "-",
+                $"in-process, product AzureQueueNotifier.PublishAsync per message, one at a time; azurite-queue CPU {Stats.F(queueCpu)} s"],
+            ["bottleneck", (putSeconds + queueSeconds) > pop3 ? $"Azurite: blob + queue sides {Stats.F((putSeconds + queueSeconds) / pop3, "0")}x the POP3 side" : "the POP3 side", "-", "-",
+                $"in-process sides: POP3 {Stats.F(pop3)} s vs blob {Stats.F(putSeconds)} s + queue {Stats.F(queueSeconds)} s; during the current build's straight `once` Azurite (Node, one event loop per service) burned {Stats.F(azuriteCpu)} CPU-s of {Stats.F(wall)} s wall"],
+        ]);
+        report.Table(["figure", "value", "target", "result", "how measured"], figures);
     }
 
-    private static void CheckSummary(ProcessMeasurement measured, int count)
+    /// <summary>Every `once` of the corpus, then per build and distance the medians.</summary>
+    private static void PrintDrains(Report report, BenchOptions options, int count, long totalBytes, IReadOnlyList<WorkerBuild> workers, TimeSpan[] roundTrips, List<AzuriteRun> drains)
     {
-        var line = measured.Output.Split('\n').FirstOrDefault(l => l.StartsWith(User + " ", StringComparison.Ordinal)) ?? string.Empty;
-        var cells = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var expected = count.ToString(CultureInfo.InvariantCulture);
-        if (cells.Length < 4 || cells[1] != "Succeeded" || cells[2] != expected || cells[3] != expected)
+        report.Table(
+            ["`once` run", "worker", "round trip added", "wall s", "msgs/s", "MB/s", "worker peak RSS MiB", "worker CPU s", "worker CPU ms/msg", "Azurite CPU s"],
+            drains.Select(r => (IReadOnlyList<string>)
+            [
+                r.Run.ToString(CultureInfo.InvariantCulture), r.Worker.Name, Distance(r.RoundTrip), Stats.F(r.Measured.WallSeconds), Stats.F(count / r.Measured.WallSeconds, "0.0"),
+                Stats.F(totalBytes / r.Measured.WallSeconds / 1e6, "0.0"), Stats.F(r.Measured.PeakRssMiB, "0"), Stats.F(r.Measured.CpuSeconds),
+                Stats.F(r.Measured.CpuSeconds / count * 1000, "0.00"), Stats.F(r.AzuriteCpuSeconds),
+            ]));
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var worker in workers)
         {
-            throw new InvalidOperationException($"`once` did not list and store {count}:{Environment.NewLine}{WorkerHarness.Tail(measured.Output, 10)}");
+            foreach (var roundTrip in roundTrips)
+            {
+                var runs = Runs(drains, worker, roundTrip);
+                var rate = Rate(drains, worker, roundTrip, count);
+                var own = Rate(drains, worker, TimeSpan.Zero, count);
+                rows.Add(
+                [
+                    worker.Name, Distance(roundTrip), Stats.F(rate, "0.0"), roundTrip == TimeSpan.Zero ? "1" : Stats.F(rate / own),
+                    Stats.F(CpuPerMessageMs(drains, worker, roundTrip, count), "0.00"), Stats.F(runs.Max(r => r.Measured.PeakRssMiB), "0"),
+                    Stats.F(Stats.Median(runs.Select(r => r.AzuriteCpuSeconds).ToList())),
+                ]);
+            }
         }
+
+        report.Table(["worker", "round trip added", $"msgs/s (median of {options.Runs})", "× its rate straight", "worker CPU ms/msg (median)", "worker peak RSS MiB (worst)", "Azurite CPU s (median)"], rows);
+    }
+
+    private static void PrintLarge(Report report, long length, List<AzuriteRun> larges)
+    {
+        report.Line($"Large message: {Stats.N(length)} bytes (the `large` scenario's, one base64 attachment) in a second Dovecot account, `once` straight into a fresh Azurite; " +
+                    "the blob's length and the SHA-256 in its metadata checked against the source.");
+        report.Table(
+            ["run", "worker", "wall s", "MB/s", "peak RSS MiB", "CPU s (user+sys)", "Azurite CPU s"],
+            larges.Select(r => (IReadOnlyList<string>)
+            [
+                r.Run.ToString(CultureInfo.InvariantCulture), r.Worker.Name, Stats.F(r.Measured.WallSeconds), Stats.F(length / r.Measured.WallSeconds / 1e6, "0"),
+                Stats.F(r.Measured.PeakRssMiB, "0"), Stats.F(r.Measured.CpuSeconds), Stats.F(r.AzuriteCpuSeconds),
+            ]));
+    }
+
+    /// <summary>
+    /// The targets, judged on the current build (the baseline's own figures as context), as rows of the figures table;
+    /// their summary rows go to the root README.
+    /// </summary>
+    private static List<IReadOnlyList<string>> Figures(
+        Report report, BenchOptions options, int count, long totalBytes, IReadOnlyList<WorkerBuild> workers, TimeSpan delay, List<AzuriteRun> drains, List<AzuriteRun> larges, long largeLength)
+    {
+        var rows = new List<IReadOnlyList<string>>();
+        var current = workers[0];
+        var baseline = workers.FirstOrDefault(w => w.IsBaseline);
+        var straight = Rate(drains, current, TimeSpan.Zero, count);
+        var cpu = CpuPerMessageMs(drains, current, TimeSpan.Zero, count);
+        var largeRss = larges.Where(r => r.Worker == current).Max(r => r.Measured.PeakRssMiB);
+        var medians = $"medians of {options.Runs}";
+        var corpus = $"{Stats.N(count)} messages ({Stats.F(totalBytes / 1e6, "0")} MB), `once` into Azurite Blob + queue";
+        var large = $"one {Stats.F(largeLength / 1e6, "0")} MB message, `once` into Azurite";
+        rows.Add(["`once` straight into Azurite", $"{Stats.F(straight, "0.0")} msgs/s, worker CPU {Stats.F(cpu, "0.00")} ms/msg", "(context)", "-", medians]);
+
+        if (delay > TimeSpan.Zero)
+        {
+            var delayed = Rate(drains, current, delay, count);
+            var ratio = delayed / straight;
+            var verdict = Stats.Met(ratio >= DelayedRateTarget);
+            var context = baseline is null ? string.Empty
+                : $"; baseline {Stats.F(Rate(drains, baseline, delay, count), "0.0")} vs {Stats.F(Rate(drains, baseline, TimeSpan.Zero, count), "0.0")} msgs/s ({Stats.F(Rate(drains, baseline, delay, count) / Rate(drains, baseline, TimeSpan.Zero, count))}×)";
+            rows.Add([$"`once` behind +{Distance(delay)} against straight", $"{Stats.F(ratio)}× ({Stats.F(delayed, "0.0")} vs {Stats.F(straight, "0.0")} msgs/s)",
+                $"≥ {Stats.F(DelayedRateTarget)}×", verdict, medians + context]);
+            report.Summary($"{corpus}, behind a {Distance(delay)} round trip against straight", $"{Stats.F(ratio)}× ({Stats.F(delayed, "0.0")} vs {Stats.F(straight, "0.0")} msgs/s)",
+                $"≥ {Stats.F(DelayedRateTarget)}×: {verdict}");
+        }
+
+        if (baseline is not null)
+        {
+            var baseRate = Rate(drains, baseline, TimeSpan.Zero, count);
+            var baseCpu = CpuPerMessageMs(drains, baseline, TimeSpan.Zero, count);
+            rows.Add(["straight: rate against the baseline", $"{Stats.F(straight / baseRate)}× ({Stats.F(straight, "0.0")} vs {Stats.F(baseRate, "0.0")} msgs/s)", "≥ 1×",
+                Stats.Met(straight >= baseRate), medians + ", the two builds in the same rounds"]);
+            rows.Add(["straight: worker CPU per message against the baseline", $"{Stats.F(cpu, "0.00")} vs {Stats.F(baseCpu, "0.00")} ms", "≤ the baseline's",
+                Stats.Met(cpu <= baseCpu), medians + ", GNU time user + system over the corpus's messages"]);
+            report.Summary($"{corpus}, straight, against the baseline build", $"{Stats.F(straight / baseRate)}× its rate ({Stats.F(straight, "0.0")} msgs/s), CPU {Stats.F(cpu, "0.00")} vs {Stats.F(baseCpu, "0.00")} ms/msg",
+                $"≥ 1× and ≤ its CPU: {Stats.Met(straight >= baseRate && cpu <= baseCpu)}");
+            var baseRss = larges.Where(r => r.Worker == baseline).Max(r => r.Measured.PeakRssMiB);
+            var verdict = Stats.Met(largeRss <= baseRss + UploadBudgetMiB);
+            rows.Add([$"{large}: peak RSS against the baseline", $"{Stats.F(largeRss, "0")} vs {Stats.F(baseRss, "0")} MiB",
+                $"≤ the baseline's + {Stats.F(UploadBudgetMiB, "0")} MiB (the upload byte budget)", verdict, $"worst of {options.Runs} each, GNU time %M"]);
+            report.Summary(large, $"peak RSS {Stats.F(largeRss, "0")} MiB (baseline {Stats.F(baseRss, "0")})", $"≤ baseline + {Stats.F(UploadBudgetMiB, "0")} MiB: {verdict}");
+        }
+        else
+        {
+            rows.Add(["against the baseline (rate, CPU per message, large message's peak RSS)", "not measured", "", "-", "set POP3INGEST_BENCH_BASELINE_WORKER"]);
+            rows.Add([$"{large}: peak RSS", $"{Stats.F(largeRss, "0")} MiB", "(context without a baseline)", "-", $"worst of {options.Runs}, GNU time %M"]);
+            report.Summary($"{corpus}, straight", $"{Stats.F(straight, "0.0")} msgs/s, CPU {Stats.F(cpu, "0.00")} ms/msg", "none without a baseline");
+            report.Summary(large, $"peak RSS {Stats.F(largeRss, "0")} MiB", "none without a baseline");
+        }
+
+        return rows;
+    }
+
+    private static List<AzuriteRun> Runs(List<AzuriteRun> drains, WorkerBuild worker, TimeSpan roundTrip) =>
+        drains.Where(r => r.Worker == worker && r.RoundTrip == roundTrip).ToList();
+
+    /// <summary>Messages per second of the median wall time.</summary>
+    private static double Rate(List<AzuriteRun> drains, WorkerBuild worker, TimeSpan roundTrip, int count) =>
+        count / Stats.Median(Runs(drains, worker, roundTrip).Select(r => r.Measured.WallSeconds).ToList());
+
+    private static double CpuPerMessageMs(List<AzuriteRun> drains, WorkerBuild worker, TimeSpan roundTrip, int count) =>
+        Stats.Median(Runs(drains, worker, roundTrip).Select(r => r.Measured.CpuSeconds).ToList()) / count * 1000;
+
+    private static string Distance(TimeSpan roundTrip) => roundTrip == TimeSpan.Zero ? "none" : $"{Stats.F(roundTrip.TotalMilliseconds, "0")} ms";
+
+    /// <summary>The one message blob (the sidecar has no hash): its length and recorded SHA-256 are the source's.</summary>
+    private static async Task CheckLargeBlobAsync(AzuriteServer azurite, long length, string sha256, CancellationToken cancellationToken)
+    {
+        var container = new BlobContainerClient(azurite.ConnectionString, Container, new BlobClientOptions(BlobClientOptions.ServiceVersion.V2025_11_05));
+        var found = new List<string>();
+        await foreach (var item in container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, prefix: null, cancellationToken))
+        {
+            if (item.Metadata.TryGetValue("sha256", out var hash))
+            {
+                found.Add($"{item.Name}: {item.Properties.ContentLength} bytes, sha256 {hash}");
+                if (item.Properties.ContentLength == length && hash == sha256)
+                {
+                    return;
+                }
+            }
+        }
+
+        throw new InvalidOperationException($"No blob of {length} bytes with SHA-256 {sha256} in Azurite: {string.Join("; ", found)}");
     }
 
     private static async Task<(double Seconds, long Bytes)> DownloadAsync(int port, CancellationToken cancellationToken)
