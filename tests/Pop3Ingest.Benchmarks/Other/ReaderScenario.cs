@@ -6,7 +6,10 @@ namespace Pop3Ingest.Benchmarks.Other;
 /// <summary>
 /// The metadata reader alone, in memory, fed in 64 KiB chunks as <c>MessageTap</c> feeds it from RETR.
 /// A ~130 MB multipart (text, a nested multipart/alternative, 16 base64 and 4 quoted-printable attachments with file
-/// names, a message/rfc822 part) for GB/s and allocations per pass; a 10 KB everyday message for messages/s.
+/// names, a message/rfc822 part) for GB/s and allocations per pass; a 10 KB everyday message for messages/s; and
+/// messages whose header holds one hostile value (an address list, encoded-word run, RFC 2231 continuation chain, ...)
+/// at a quarter of the 256 KiB header cap and at the cap, for time per message and its growth: MimeKit parses those
+/// values, and MimeKit's whole-message parsers were quadratic on one huge header (issue 22).
 /// MimeKit's <c>MimeReader</c> reads the same messages from a non-seekable stream beside it (part content counted,
 /// not decoded), so the choice to keep the framing our own stays measured.
 /// </summary>
@@ -24,9 +27,14 @@ internal sealed class ReaderScenario : IScenario
     private const double TargetGBps = 1.0;
     private const double TargetSmallPerSecond = 10_000;
 
+    // A hostile value at the cap must cost well under a second, and four times the value about four times the time
+    // (linear; quadratic would be sixteen), with room for the noise of millisecond timings on a shared machine.
+    private const double TargetHostileMs = 50;
+    private const double TargetHostileRatio = 6;
+
     public string Name => "reader";
 
-    public string Description => "metadata reader throughput, natively compiled: ~130 MB multipart in 64 KiB chunks, and a 10 KB message; MimeKit's MimeReader beside it";
+    public string Description => "metadata reader throughput, natively compiled: ~130 MB multipart in 64 KiB chunks, and a 10 KB message; MimeKit's MimeReader beside it; hostile header values at the 256 KiB cap";
 
     public int Order => 5;
 
@@ -69,6 +77,28 @@ internal sealed class ReaderScenario : IScenario
                 ["MimeKit MimeReader, 10 KB message", $"{Stats.F(mimeKitSmall, "N0")} messages/s, {Stats.N(figures.MimeKitSmallAllocated)} bytes allocated each", "(context)", "-",
                     "the same message, new reader each, median of 5 one-second rounds after one warm-up round"],
             ]);
+        var hostile = Hostile(figures.Hostile);
+        report.Line($"Hostile header values: one field just under the reader's 256 KiB header cap, and a quarter of it, in each shape of tests/Pop3Ingest.Mime.Tests/HostileValueTests.cs (which bounds their allocations); each message read whole in 64 KiB chunks, new reader each, the two sizes alternately, {hostile[0].Small.Seconds.Count} timed reads of each after one warm-up.");
+        report.Table(
+            ["shape", "bytes (quarter / cap)", "ms per message at a quarter", "ms per message at the cap", "ratio (4x the size)", "bytes allocated per message (quarter / cap)", "target", "result"],
+            hostile.Select(h => (IReadOnlyList<string>)
+            [
+                h.Kind,
+                $"{Stats.N(h.Small.Bytes)} / {Stats.N(h.Large.Bytes)}",
+                Stats.F(h.SmallMs, "0.000"),
+                Stats.F(h.LargeMs, "0.000"),
+                $"{Stats.F(h.Ratio, "0.0")}x",
+                $"{Stats.N(h.Small.Allocated)} / {Stats.N(h.Large.Allocated)}",
+                $"<= {Stats.F(TargetHostileMs, "0")} ms, <= {Stats.F(TargetHostileRatio, "0")}x",
+                Stats.Met(h.Met),
+            ]));
+        report.Line($"Times are medians of the timed reads, allocations (GC.GetAllocatedBytesForCurrentThread around reader, Write and Complete) medians too; the ratio is the median time at the cap over the median at a quarter: about 4x when the cost is linear, 16x when quadratic. Every read's result is checked as the test checks it (address counts, the decoded subject and file name, the date; the cap not hit; no internal error), and a wrong one fails the scenario.");
+        var slowest = hostile.MaxBy(h => h.LargeMs)!;
+        var steepest = hostile.MaxBy(h => h.Ratio)!;
+        report.Summary(
+            $"metadata reader (native), one hostile header value at the 256 KiB cap ({hostile.Count} shapes)",
+            $"slowest {Stats.F(slowest.LargeMs, "0.0")} ms per message ({slowest.Kind}), steepest {Stats.F(steepest.Ratio, "0.0")}x for 4x the size ({steepest.Kind})",
+            $"<= {Stats.F(TargetHostileMs, "0")} ms, <= {Stats.F(TargetHostileRatio, "0")}x: {Stats.Met(hostile.All(h => h.Met))}");
         report.Summary(
             $"metadata reader (native), {Stats.F(figures.LargeBytes / 1e6, "0")} MB multipart in 64 KiB chunks",
             $"{Stats.F(median)} GB/s, {Stats.N(allocated)} bytes allocated per pass",
@@ -77,6 +107,42 @@ internal sealed class ReaderScenario : IScenario
             $"metadata reader (native), {Stats.N(figures.SmallBytes)}-byte message",
             $"{Stats.F(smallMedian, "N0")} messages/s",
             $">= {Stats.F(TargetSmallPerSecond, "N0")}/s: {Stats.Met(smallMedian >= TargetSmallPerSecond)}");
+    }
+
+    /// <summary>Each hostile shape's two sizes, paired, with the medians the table shows.</summary>
+    private static List<HostileShape> Hostile(List<HostileSize> sizes)
+    {
+        var shapes = sizes
+            .GroupBy(s => s.Kind)
+            .Select(g => g.OrderBy(s => s.Bytes).ToList())
+            .Where(g => g.Count == 2)
+            .Select(g => new HostileShape(g[0].Kind, g[0], g[1]))
+            .ToList();
+        if (shapes.Count == 0)
+        {
+            throw new InvalidOperationException("The reader harness printed no hostile shapes at both sizes.");
+        }
+
+        return shapes;
+    }
+
+    /// <summary>One hostile shape at one size: its message's bytes and every timed read.</summary>
+    private sealed record HostileSize(string Kind, long Bytes, List<double> Seconds, List<double> Allocations)
+    {
+        public double Ms => Stats.Median(Seconds) * 1000;
+
+        public long Allocated => (long)Stats.Median(Allocations);
+    }
+
+    private sealed record HostileShape(string Kind, HostileSize Small, HostileSize Large)
+    {
+        public double SmallMs => Small.Ms;
+
+        public double LargeMs => Large.Ms;
+
+        public double Ratio => LargeMs / SmallMs;
+
+        public bool Met => LargeMs <= TargetHostileMs && Ratio <= TargetHostileRatio;
     }
 
     /// <summary>What the harness printed (its Program.cs names the lines).</summary>
@@ -90,11 +156,12 @@ internal sealed class ReaderScenario : IScenario
         List<double> SmallRates,
         List<(double Seconds, long Allocated)> MimeKitPasses,
         long MimeKitSmallAllocated,
-        List<double> MimeKitSmallRates)
+        List<double> MimeKitSmallRates,
+        List<HostileSize> Hostile)
     {
         public static HarnessFigures Parse(string output)
         {
-            var figures = new HarnessFigures(0, 0, 0, [], 0, 0, [], [], 0, []);
+            var figures = new HarnessFigures(0, 0, 0, [], 0, 0, [], [], 0, [], []);
             foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 var words = line.Split(' ');
@@ -105,11 +172,12 @@ internal sealed class ReaderScenario : IScenario
                     "small" => figures with { SmallBytes = Long(words[1]), SmallAllocated = Long(words[2]), SmallRates = [.. words.Skip(3).Select(Double)] },
                     "mimekit-pass" => figures with { MimeKitPasses = [.. figures.MimeKitPasses, (Double(words[1]), Long(words[2]))] },
                     "mimekit-small" => figures with { MimeKitSmallAllocated = Long(words[1]), MimeKitSmallRates = [.. words.Skip(2).Select(Double)] },
+                    "hostile" => figures with { Hostile = [.. figures.Hostile, new HostileSize(words[1], Long(words[2]), [.. words[3].Split(',').Select(Double)], [.. words[4].Split(',').Select(Double)])] },
                     _ => figures,
                 };
             }
 
-            if (figures.Passes.Count <= figures.WarmUpPasses || figures.SmallRates.Count == 0 || figures.MimeKitPasses.Count <= figures.WarmUpPasses || figures.MimeKitSmallRates.Count == 0)
+            if (figures.Passes.Count <= figures.WarmUpPasses || figures.SmallRates.Count == 0 || figures.MimeKitPasses.Count <= figures.WarmUpPasses || figures.MimeKitSmallRates.Count == 0 || figures.Hostile.Count == 0)
             {
                 throw new InvalidOperationException($"The reader harness printed too little: {output}");
             }

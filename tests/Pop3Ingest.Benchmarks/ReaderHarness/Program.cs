@@ -6,6 +6,7 @@ using Pop3Ingest.Benchmarks.ReaderHarness;
 //   large <bytes> <attachments> <warm-up passes>    pass <seconds> <bytes allocated>    (every pass, warm-up first)
 //   small <bytes> <bytes allocated per read> <reads per second of each round> ...
 //   mimekit-pass <seconds> <bytes allocated>        mimekit-small <bytes allocated per read> <reads per second> ...
+//   hostile <shape> <bytes> <seconds>,... <bytes allocated>,...   (each shape at a quarter of the header cap, then at it)
 // A wrong result fails the program (exit code 1, the reason on standard error), and so the scenario.
 var output = Console.Out;
 string F(double value) => value.ToString("R", CultureInfo.InvariantCulture);
@@ -35,4 +36,10 @@ foreach (var (seconds, allocated) in ReaderPasses.MimeKitLarge(message, expected
 
 var (mimeKitRates, mimeKitAllocated) = ReaderPasses.MessagesPerSecond(() => MimeKitCounter.Read(small, CancellationToken.None));
 output.WriteLine($"mimekit-small {mimeKitAllocated} {string.Join(' ', mimeKitRates.Select(F))}");
+
+foreach (var (kind, bytes, reads) in ReaderPasses.Hostile())
+{
+    output.WriteLine($"hostile {kind} {bytes} {string.Join(',', reads.Select(r => F(r.Seconds)))} {string.Join(',', reads.Select(r => r.Allocated))}");
+}
+
 return 0;

@@ -56,6 +56,51 @@ internal static class ReaderPasses
         return passes;
     }
 
+    public const int HostileRounds = 15;
+
+    /// <summary>
+    /// Each hostile shape at a quarter of the cap and at the cap, read alternately (one warm-up round, then
+    /// <see cref="HostileRounds"/> timed): per size, the message's bytes and every timed read's seconds and bytes allocated.
+    /// </summary>
+    public static List<(string Kind, int Bytes, List<(double Seconds, long Allocated)> Reads)> Hostile()
+    {
+        var results = new List<(string, int, List<(double, long)>)>();
+        foreach (var kind in HostileMessage.Kinds)
+        {
+            var sizes = new[] { HostileMessage.Small, HostileMessage.Large }.Select(size => HostileMessage.Build(kind, size)).ToList();
+            if (sizes[^1].Message.Length >= HostileMessage.Cap)
+            {
+                throw new InvalidOperationException($"The hostile '{kind}' message has {sizes[^1].Message.Length} bytes: over the cap, the figure would be about the cap, not the parsers.");
+            }
+
+            var reads = sizes.Select(_ => new List<(double, long)>()).ToList();
+            for (var round = 0; round <= HostileRounds; round++)
+            {
+                for (var i = 0; i < sizes.Count; i++)
+                {
+                    var before = GC.GetAllocatedBytesForCurrentThread();
+                    var watch = Stopwatch.StartNew();
+                    var metadata = ReadChunked(sizes[i].Message);
+                    watch.Stop();
+                    var bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+                    sizes[i].Check(metadata);
+                    if (round > 0)
+                    {
+                        // Round 0 is the warm-up: MimeKit's first calls (its static tables, the code pages) and the array pool filling.
+                        reads[i].Add((watch.Elapsed.TotalSeconds, bytes));
+                    }
+                }
+            }
+
+            for (var i = 0; i < sizes.Count; i++)
+            {
+                results.Add((kind, sizes[i].Message.Length, reads[i]));
+            }
+        }
+
+        return results;
+    }
+
     /// <summary>Reads one message over and over: the rates of 5 one-second rounds after one warm-up round, and the bytes allocated per read in the last.</summary>
     public static (List<double> PerSecond, long Allocated) MessagesPerSecond(Action read)
     {
