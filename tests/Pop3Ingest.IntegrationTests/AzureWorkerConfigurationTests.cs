@@ -74,8 +74,8 @@ public sealed class AzureWorkerConfigurationTests : IDisposable
 
         // Uploads overlap for the Azure store, with the documented defaults and one budget for the process.
         var ingestion = context.Services.GetRequiredService<IngestionOptions>();
-        Assert.Equal((16, 4 * 1024 * 1024, 64L * 1024 * 1024), (ingestion.Uploads!.MaxInFlight, ingestion.Uploads.MaxMessageBytes, ingestion.Uploads.Budget.Capacity));
-        Assert.Equal(16, ingestion.MaxSendsInFlight);
+        Assert.Equal((64, 4 * 1024 * 1024, 64L * 1024 * 1024), (ingestion.Uploads!.MaxInFlight, ingestion.Uploads.MaxMessageBytes, ingestion.Uploads.Budget.Capacity));
+        Assert.Equal(64, ingestion.MaxSendsInFlight);
     }
 
     [Fact]

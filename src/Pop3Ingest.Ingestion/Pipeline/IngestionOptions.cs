@@ -22,5 +22,5 @@ public sealed record IngestionOptions
     public UploadOverlap? Uploads { get; init; }
 
     /// <summary>Queue messages of one group commit sent at once (<c>Notifications:MaxSendsInFlight</c>); 1: one after the other.</summary>
-    public int MaxSendsInFlight { get; init; } = 16;
+    public int MaxSendsInFlight { get; init; } = 64;
 }

@@ -71,7 +71,7 @@ internal sealed class IngestionRun(RunServices run, CancellationToken stopping, 
         tally.Planned = plan.Fetch.Count;
         ReportProgress(tally);
         var notify = run.Notifier is null ? null : new NotifyStep(run, run.Notifier);
-        var commit = new GroupCommit(run, notify, tally, abort);
+        await using var commit = new GroupCommit(run, notify, tally, abort);
         FetchResult fetched;
         try
         {
@@ -119,7 +119,7 @@ internal sealed class IngestionRun(RunServices run, CancellationToken stopping, 
         }
 
         var notify = run.Notifier is null ? null : new NotifyStep(run, run.Notifier);
-        var commit = new GroupCommit(run, notify, tally, abort);
+        await using var commit = new GroupCommit(run, notify, tally, abort);
         var fetched = await ContentIdentityStep.RunAsync(run, session, listing.Sizes, commit, tally, () => ReportProgress(tally), stopping, abort)
             .ConfigureAwait(false);
         await commit.CommitAsync().ConfigureAwait(false);

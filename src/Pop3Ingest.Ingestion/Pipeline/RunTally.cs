@@ -6,11 +6,13 @@ namespace Pop3Ingest.Ingestion.Pipeline;
 
 /// <summary>
 /// What a run did, counted as it goes, and its first failure: the only place the run's counters live. The steps count
-/// into it; <see cref="Finish"/> turns it into the <see cref="RunResult"/>.
+/// into it; <see cref="Finish"/> turns it into the <see cref="RunResult"/>. Counting is thread-safe: a group commit records
+/// and announces its group while the fetch step goes on.
 /// </summary>
 internal sealed class RunTally(string account)
 {
     private readonly Stopwatch _watch = Stopwatch.StartNew();
+    private readonly Lock _lock = new();
 
     public DateTimeOffset Started { get; init; }
 
@@ -47,41 +49,92 @@ internal sealed class RunTally(string account)
 
     public void CountStored(long bytes)
     {
-        Stored++;
-        Bytes += bytes;
+        lock (_lock)
+        {
+            Stored++;
+            Bytes += bytes;
+        }
     }
 
-    public void CountAlreadyStored() => AlreadyStored++;
+    public void CountAlreadyStored()
+    {
+        lock (_lock)
+        {
+            AlreadyStored++;
+        }
+    }
 
-    public void CountNotified(int count) => Notified += count;
+    public void CountNotified(int count)
+    {
+        lock (_lock)
+        {
+            Notified += count;
+        }
+    }
 
-    public void CountDeleted(int count) => Deleted += count;
+    public void CountDeleted(int count)
+    {
+        lock (_lock)
+        {
+            Deleted += count;
+        }
+    }
 
-    public void CountWaiting(int count = 1) => Waiting += count;
+    public void CountWaiting(int count = 1)
+    {
+        lock (_lock)
+        {
+            Waiting += count;
+        }
+    }
 
     /// <summary>Counts a failed download; returns the count so far (the log line numbers them).</summary>
-    public int CountFailed() => ++Failed;
+    public int CountFailed()
+    {
+        lock (_lock)
+        {
+            return ++Failed;
+        }
+    }
 
-    public void CountQuarantined(int count = 1) => Quarantined += count;
+    public void CountQuarantined(int count = 1)
+    {
+        lock (_lock)
+        {
+            Quarantined += count;
+        }
+    }
 
-    public void CountOversize(int count = 1) => Oversize += count;
+    public void CountOversize(int count = 1)
+    {
+        lock (_lock)
+        {
+            Oversize += count;
+        }
+    }
 
     /// <summary>Records the run's failure; the first one is the one reported.</summary>
     public void Fail(FailureKind kind, string message)
     {
-        if (Failure == FailureKind.None)
+        lock (_lock)
         {
-            Failure = kind;
-            Error = message;
+            if (Failure == FailureKind.None)
+            {
+                Failure = kind;
+                Error = message;
+            }
         }
     }
 
     /// <summary>Adds what the failure means for the run to its message (the first failure stays the one reported).</summary>
     public void Explain(string consequence)
     {
-        if (Failure != FailureKind.None)
+        lock (_lock)
         {
-            Error = $"{Error} {consequence}";
+            if (Failure != FailureKind.None)
+            {
+                Error = $"{Error} {consequence}";
+            }
         }
     }
 

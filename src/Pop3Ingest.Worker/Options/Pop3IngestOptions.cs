@@ -52,7 +52,7 @@ public sealed class LedgerOptions
 
 public sealed class StorageOptions
 {
-    public const int DefaultUploadsInFlight = 16;
+    public const int DefaultUploadsInFlight = 64;
     public const int MostUploadsInFlight = 256;
     public const long DefaultUploadBufferBytes = 64L * 1024 * 1024;
     public const long LeastUploadBufferBytes = 1024L * 1024;
@@ -81,7 +81,7 @@ public sealed class StorageOptions
     /// <summary>AzureBlob: the Blob service version (<c>yyyy-MM-dd</c>) requests are made with; null: 2025-11-05, which Azure and Azurite 3.35 accept.</summary>
     public string? ServiceVersion { get; set; }
 
-    /// <summary>AzureBlob: uploads in flight per account (overlapped); null: 16; 1: one message after the other.</summary>
+    /// <summary>AzureBlob: uploads in flight per account (overlapped); null: 64; 1: one message after the other.</summary>
     public int? MaxUploadsInFlight { get; set; }
 
     /// <summary>AzureBlob: the bytes all accounts' upload buffers may hold together; null: 64 MiB.</summary>
@@ -90,7 +90,7 @@ public sealed class StorageOptions
 
 public sealed class NotificationsOptions
 {
-    public const int DefaultSendsInFlight = 16;
+    public const int DefaultSendsInFlight = 64;
     public const int MostSendsInFlight = 256;
 
     /// <summary>None (the default) or AzureQueue.</summary>
@@ -114,6 +114,6 @@ public sealed class NotificationsOptions
     /// <summary>AzureQueue: Base64 (the default; what Azure Functions reads) or None (XML-escaped JSON).</summary>
     public QueueMessageEncoding MessageEncoding { get; set; } = QueueMessageEncoding.Base64;
 
-    /// <summary>AzureQueue: queue messages of one group commit sent at once; null: 16; 1: one after the other.</summary>
+    /// <summary>AzureQueue: queue messages of one group commit sent at once; null: 64; 1: one after the other.</summary>
     public int? MaxSendsInFlight { get; set; }
 }
