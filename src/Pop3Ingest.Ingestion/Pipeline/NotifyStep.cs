@@ -50,43 +50,51 @@ internal sealed class NotifyStep(RunServices run, INotifier notifier)
 
     /// <summary>
     /// Messages stored by an earlier run but not announced (the queue was down): announced without downloading, their
-    /// metadata read back from the store, as many at once as a group's. Returns those now deletable; the others count as
-    /// waiting.
+    /// metadata read back from the store, as many at once as a group's, and recorded Notified a group at a time (so a
+    /// crash repeats at most one group's events). Returns those now deletable; the others count as waiting.
     /// </summary>
     public async Task<List<(int Number, string Uidl)>> AnnounceBacklogAsync(IReadOnlyList<ServerItem> backlog, RunTally tally, CancellationToken stopping, CancellationToken cancellationToken)
     {
-        var failures = await SendAllAsync(backlog.Count, async i =>
-        {
-            var row = backlog[i].Row;
-            var metadata = await ReadStoredMetadataAsync(row.BlobName, cancellationToken).ConfigureAwait(false);
-            return await TrySendAsync(EventOf(run, row.Uidl, row.Generation, row.BlobName, row.Size ?? 0, row.Sha256 ?? string.Empty, row.StoredAt ?? run.Now, metadata),
-                cancellationToken).ConfigureAwait(false);
-        }, stopping).ConfigureAwait(false);
-        var announced = new List<ServerItem>(failures.Count);
-        for (var i = 0; i < failures.Count; i++)
-        {
-            if (failures[i] is { } failure)
-            {
-                Failed(backlog[i].Row.Uidl, failure, tally);
-            }
-            else
-            {
-                announced.Add(backlog[i]);
-            }
-        }
-
-        await run.Ledger.MarkNotifiedAsync(run.Account.Name, [.. announced.Select(a => a.Row.Uidl)], run.Now, cancellationToken).ConfigureAwait(false);
-        tally.CountNotified(announced.Count);
         var deletable = new List<(int Number, string Uidl)>();
-        foreach (var item in announced)
+        foreach (var group in backlog.Chunk(Math.Max(1, run.Options.GroupCommitSize)))
         {
-            if (item.MayDelete && DeleteRule.MayDelete(run.Account, item.Row, run.Now))
+            if (QueueDown || stopping.IsCancellationRequested)
             {
-                deletable.Add((item.Number, item.Row.Uidl));
+                break;
             }
-            else
+
+            var failures = await SendAllAsync(group.Length, async i =>
             {
-                tally.CountWaiting();
+                var row = group[i].Row;
+                var metadata = await ReadStoredMetadataAsync(row.BlobName, cancellationToken).ConfigureAwait(false);
+                return await TrySendAsync(EventOf(run, row.Uidl, row.Generation, row.BlobName, row.Size ?? 0, row.Sha256 ?? string.Empty, row.StoredAt ?? run.Now, metadata),
+                    cancellationToken).ConfigureAwait(false);
+            }, stopping).ConfigureAwait(false);
+            var announced = new List<ServerItem>(failures.Count);
+            for (var i = 0; i < failures.Count; i++)
+            {
+                if (failures[i] is { } failure)
+                {
+                    Failed(group[i].Row.Uidl, failure, tally);
+                }
+                else
+                {
+                    announced.Add(group[i]);
+                }
+            }
+
+            await run.Ledger.MarkNotifiedAsync(run.Account.Name, [.. announced.Select(a => a.Row.Uidl)], run.Now, cancellationToken).ConfigureAwait(false);
+            tally.CountNotified(announced.Count);
+            foreach (var item in announced)
+            {
+                if (item.MayDelete && DeleteRule.MayDelete(run.Account, item.Row, run.Now))
+                {
+                    deletable.Add((item.Number, item.Row.Uidl));
+                }
+                else
+                {
+                    tally.CountWaiting();
+                }
             }
         }
 

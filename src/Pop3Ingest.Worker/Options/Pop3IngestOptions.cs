@@ -52,6 +52,8 @@ public sealed class LedgerOptions
 
 public sealed class StorageOptions
 {
+    // Measured with the benchmark's azurite scenario behind a 20 ms round trip (600 messages, one sitting): 16 uploads
+    // in flight kept 0.69x of the rate straight into Azurite, 64 kept 0.80-0.83x (0.90x over 5,000 messages).
     public const int DefaultUploadsInFlight = 64;
     public const int MostUploadsInFlight = 256;
     public const long DefaultUploadBufferBytes = 64L * 1024 * 1024;
